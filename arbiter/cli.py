@@ -1,0 +1,28 @@
+"""The ``arbiter`` command line: ``arbiter <noun> <verb>``.
+
+Imports are lazy inside each command so that ``arbiter --help`` is instant. ``serve`` is
+the one command that reaches up into ``api/`` (DESIGN.md: the import direction).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from arbiter.commands import db, demo, experiments, protocol
+
+app = typer.Typer(
+    name="arbiter",
+    help="Settle marketing-vs-sales disputes with pre-registered sequential experiments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(protocol.app, name="protocol")
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(db.app, name="db")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
