@@ -31,19 +31,26 @@ def demo(
         protocol = load_protocol_text(path.read_text(encoding="utf-8"))
         with write_session(engine) as session:
             outcome = disputes.register_protocol(
-                session, protocol=protocol, actor="demo:committee",
+                session,
+                protocol=protocol,
+                actor="demo:committee",
                 sign_as=protocol.required_sign_offs,
             )
         assert outcome.version is not None
         typer.echo(f"registered {protocol.id}: sha256 {outcome.version.sha256[:16]}…")
     with write_session(engine) as session:
-        disputes.start_dispute(session, experiment_id="webinar-vs-cold-call",
-                               actor="demo:committee")
+        disputes.start_dispute(
+            session, experiment_id="webinar-vs-cold-call", actor="demo:committee"
+        )
     typer.echo("started webinar-vs-cold-call")
     with read_session(engine) as session:
         report = audit.verify(session)
         document = disputes.dispute_document(session, "webinar-vs-cold-call")
-    typer.echo(f"{document['title']}: {document['status']}, protocol v{document['protocol_version']}")
-    typer.echo(f"audit chain: {report.events} events, {'intact' if report.ok else 'BROKEN'}; "
-               f"head {report.head_hash[:16]}…")
+    typer.echo(
+        f"{document['title']}: {document['status']}, protocol v{document['protocol_version']}"
+    )
+    typer.echo(
+        f"audit chain: {report.events} events, {'intact' if report.ok else 'BROKEN'}; "
+        f"head {report.head_hash[:16]}…"
+    )
     typer.echo(f"database: {db_file}")
