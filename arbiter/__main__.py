@@ -2,4 +2,5 @@
 
 from arbiter.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned import-parser process re-imports this module
+    main()

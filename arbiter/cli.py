@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from arbiter.commands import db, demo, experiments, protocol
+from arbiter.commands import db, deals, demo, experiments, imports, leads, protocol
 
 app = typer.Typer(
     name="arbiter",
@@ -19,6 +19,9 @@ app = typer.Typer(
 )
 app.add_typer(protocol.app, name="protocol")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(leads.app, name="leads")
+app.add_typer(deals.app, name="deals")
+app.add_typer(imports.app, name="imports")
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
 

@@ -29,8 +29,21 @@ __all__ = [
     "NotFound",
     "Problem",
     "ProtocolInvalid",
+    "Rejection",
     "SchemaOutOfDate",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One refused row of an import: where it was, which column, a short code, why, and
+    the raw text of the row (kept for review)."""
+
+    line: int
+    column: str | None
+    code: str
+    reason: str
+    raw: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,3 +243,75 @@ def show(experiment_id: str, as_json: bool = JSON_OPTION) -> None:
     if document["missing_sign_offs"]:
         typer.echo(f"waiting for sign-offs from: {', '.join(document['missing_sign_offs'])}")
     typer.echo(f"next: {', '.join(document['allowed_actions']) or 'nothing'}")
+
+
+@app.command("status")
+@handled
+def status(
+    experiment_id: str,
+    as_of: str | None = typer.Option(None, "--as-of", help="ISO time to evaluate maturity at."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Per arm, the funnel from the ad to the deal: assigned, mature, pending, with a deal,
+    won, revenue; what the attribution rule left out; and the sample-ratio check."""
+    from arbiter.db import read_session
+    from arbiter.settings import get_settings
+    from arbiter.status import experiment_status
+    from experiments.parsing import parse_datetime
+
+    now = parse_datetime(as_of, get_settings().zone) if as_of else None
+    with read_session(engine()) as session:
+        document = experiment_status(session, experiment_id, now=now)
+    if as_json:
+        emit_json(document)
+        return
+    progress = document["progress"]
+    typer.echo(f"{document['title']} [{document['id']}] — {document['status']}")
+    fraction = progress["information_fraction"]
+    typer.echo(
+        f"assigned {progress['assigned']}, mature {progress['mature']}, pending "
+        f"{progress['pending']}"
+        + (f"; information fraction {fraction:.2f}" if fraction is not None else "")
+    )
+    currency = document["attribution"]["currency"]
+    typer.echo(
+        table(
+            [
+                "arm",
+                "party",
+                "assigned",
+                "mature",
+                "pending",
+                "with deal",
+                "won",
+                "won deals",
+                f"revenue {currency}",
+            ],
+            [
+                (
+                    key,
+                    arm["party"],
+                    arm["assigned"],
+                    arm["mature"],
+                    arm["pending"],
+                    arm["leads_with_deal"],
+                    arm["leads_won"],
+                    arm["won_deals"],
+                    arm["revenue"],
+                )
+                for key, arm in document["arms"].items()
+            ],
+        )
+    )
+    left_out = {
+        reason: sum(arm["excluded"].get(reason, 0) for arm in document["arms"].values())
+        for reason in next(iter(document["arms"].values()))["excluded"]
+    }
+    typer.echo(
+        "deals left out by the attribution rule: "
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in left_out.items())
+    )
+    srm = document["health"]["sample_ratio"]
+    typer.echo(
+        f"sample ratio: p = {srm['pvalue']:.4g}" + (" — MISMATCH" if srm["mismatch"] else " — ok")
+    )

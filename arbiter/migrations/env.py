@@ -7,7 +7,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import experiments.tables  # noqa: F401  (register every table on the metadata)
+import arbiter.tables  # noqa: F401  (register every table on the metadata)
+import experiments.crm_tables
+import experiments.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 
