@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import typer
 
-from arbiter.commands import db, deals, demo, experiments, imports, leads, protocol
+from arbiter.commands import (
+    audit,
+    board,
+    db,
+    deals,
+    decisions,
+    demo,
+    experiments,
+    imports,
+    leads,
+    looks,
+    protocol,
+)
 
 app = typer.Typer(
     name="arbiter",
@@ -22,6 +34,11 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(leads.app, name="leads")
 app.add_typer(deals.app, name="deals")
 app.add_typer(imports.app, name="imports")
+app.add_typer(looks.app, name="looks")
+app.add_typer(decisions.app, name="decisions")
+app.add_typer(audit.app, name="audit")
+app.command("scoreboard")(board.scoreboard)
+app.command("report")(board.report)
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
 

@@ -44,11 +44,18 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def draft_dispute(
-    session: Session, *, protocol: Protocol, actor: str, now: datetime | None = None
+    session: Session,
+    *,
+    protocol: Protocol,
+    actor: str,
+    now: datetime | None = None,
+    salt: str | None = None,
 ) -> Experiment:
     """Write a dispute down as an editable draft."""
     now = now or utcnow()
-    experiment = lifecycle.create_draft(session, protocol=protocol, author=actor, now=now)
+    experiment = lifecycle.create_draft(
+        session, protocol=protocol, author=actor, now=now, salt=salt
+    )
     audit.append(
         session,
         actor=actor,
@@ -180,13 +187,14 @@ def register_protocol(
     actor: str,
     sign_as: list[str] | None = None,
     now: datetime | None = None,
+    salt: str | None = None,
 ) -> Registration:
     """Create (or refresh) the draft from a protocol file, record the sign-offs the
     committee attests to, and register when every required party has signed."""
     now = now or utcnow()
     existing = session.get(Experiment, protocol.id)
     if existing is None:
-        draft_dispute(session, protocol=protocol, actor=actor, now=now)
+        draft_dispute(session, protocol=protocol, actor=actor, now=now, salt=salt)
     elif existing.status != "draft":
         raise AlreadyExists(
             f"experiment {protocol.id!r} is {existing.status} already; change it with "

@@ -113,8 +113,11 @@ def current_protocol(session: Session, experiment: Experiment) -> Protocol:
     return parse_protocol(json.loads(latest.canonical_json))
 
 
-def create_draft(session: Session, *, protocol: Protocol, author: str, now: datetime) -> Experiment:
-    """Start a dispute as an editable draft with a fresh assignment salt."""
+def create_draft(
+    session: Session, *, protocol: Protocol, author: str, now: datetime, salt: str | None = None
+) -> Experiment:
+    """Start a dispute as an editable draft with a fresh assignment salt (or ``salt``, for
+    reproducible simulations)."""
     if session.get(Experiment, protocol.id) is not None:
         raise AlreadyExists(
             f"an experiment with id {protocol.id!r} exists already: choose another id, or "
@@ -125,7 +128,7 @@ def create_draft(session: Session, *, protocol: Protocol, author: str, now: date
         title=protocol.title,
         status="draft",
         draft_json=canonical_json(protocol),
-        salt=secrets.token_hex(16),
+        salt=salt or secrets.token_hex(16),
         hash_version=ASSIGNMENT_HASH_VERSION,
         created_by=author,
         created_at=now,

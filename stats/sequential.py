@@ -391,5 +391,5 @@ def sequential_holm(
         elif decision == "efficacy":
             decision = "futility" if r.final else "continue"
             winner = None
-        out[name] = replace(r, decision=decision, winner=winner, adjusted_pvalue=adj, alpha=base)
+        out[name] = replace(r, decision=decision, winner=winner, adjusted_pvalue=adj)
     return out

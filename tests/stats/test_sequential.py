@@ -127,6 +127,7 @@ def test_holm_across_comparisons_controls_the_family():
     assert results["a"].decision == "efficacy"
     assert results["b"].decision != "efficacy"
     assert results["a"].adjusted_pvalue >= results["a"].pvalue
+    assert results["a"].alpha == pytest.approx(0.025)  # each comparison at alpha / m
     assert results["a"].boundary > sequential_test(DESIGN, good, mde=0.02).boundary
 
 
