@@ -243,7 +243,7 @@ def _effect(
         _signed(scaled, language, digits) if signed else format_number(scaled, language, digits)
     )
     if unit == "%":
-        return f"{number}%"
+        return f"{number}% {metric.name}"
     if unit == "pp":
         return f"{number} {T[language]['pp']} {metric.name}"
     if unit:
@@ -273,10 +273,13 @@ def _pvalue(p: float | None, language: str) -> str:
     return t["p_eq"].format(v=format_number(p, language, 3))
 
 
-def _percent(x: float | None, language: str) -> str:
+def _percent(x: float | None, language: str, *, exact: bool = False) -> str:
+    """A share as a whole percentage, or with ``exact`` one decimal when needed (97.5%)."""
     if x is None or not math.isfinite(x):
         return "—"
-    return f"{format_number(100 * min(x, 1.0), language, 0)}%"
+    value = 100 * min(x, 1.0)
+    digits = 1 if exact and abs(value - round(value)) > 1e-9 else 0
+    return f"{format_number(value, language, digits)}%"
 
 
 def _name(protocol: Protocol, key: str) -> tuple[str, str]:
@@ -359,7 +362,7 @@ def rationale(
             ),
             first,
         )
-        conf = _percent(1 - comparison["alpha"], lang) if comparison else "—"
+        conf = _percent(1 - comparison["alpha"], lang, exact=True) if comparison else "—"
         effect_text = _effect(protocol, effect["estimate"], effect["difference"], lang)
         if outcome == "escalated":
             harm = next(g for g in decision["guardrails"] if g.get("harm"))
@@ -433,7 +436,7 @@ def rationale(
         return t["no_mature_data"]
     est = first["estimate"]
     lo, hi = first["ci"]
-    conf = _percent(1 - first["alpha"], lang)
+    conf = _percent(1 - first["alpha"], lang, exact=True)
     effect_text = _effect(protocol, est, diff, lang) if est is not None else "—"
     b_lo = _bound(protocol, lo, diff, lang) if lo is not None else "—"
     b_hi = _bound(protocol, hi, diff, lang) if hi is not None else "—"

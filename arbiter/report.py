@@ -61,7 +61,12 @@ def boundary_chart(looks: list[dict[str, Any]]) -> str:
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     out = io.StringIO()
-    fig.savefig(out, format="svg")
+    with matplotlib.rc_context({"svg.hashsalt": "arbiter"}):  # stable ids: reproducible file
+        fig.savefig(
+            out,
+            format="svg",
+            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+        )
     plt.close(fig)
     svg = out.getvalue()
     return svg[svg.index("<svg") :]

@@ -39,7 +39,7 @@ def test_revenue_effects_carry_the_currency():
     )
     assert _effect(p, 412.4, "absolute", "en") == "+412 PLN revenue per lead"
     assert _effect(p, -12.5, "absolute", "pl") == "−12,50 PLN revenue per lead"
-    assert _effect(p, 0.123, "relative", "ru") == "+12,3%"
+    assert _effect(p, 0.123, "relative", "ru") == "+12,3% revenue per lead"
 
 
 @pytest.mark.parametrize(
