@@ -17,6 +17,7 @@ from arbiter.commands import (
     demo,
     experiments,
     imports,
+    keys,
     leads,
     looks,
     protocol,
@@ -39,7 +40,33 @@ app.add_typer(decisions.app, name="decisions")
 app.add_typer(audit.app, name="audit")
 app.command("scoreboard")(board.scoreboard)
 app.command("report")(board.report)
+app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+) -> None:
+    """Start the HTTP API and the dashboard (uvicorn); OpenAPI docs at /docs."""
+    import uvicorn
+
+    from arbiter.commands.common import engine
+
+    engine().dispose()  # check (or create) the schema once before the workers start
+    uvicorn.run(
+        "arbiter.app:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
 app.command("demo")(demo.demo)
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from experiments.clock import Instant
 
-__all__ = ["AuditEvent", "DecisionRecord", "Look"]
+__all__ = ["ApiKey", "AuditEvent", "DecisionRecord", "Look"]
 
 
 class AuditEvent(SQLModel, table=True):
@@ -67,3 +67,19 @@ class DecisionRecord(SQLModel, table=True):
     record_sha256: str = Field(max_length=64)
     audit_head: str = Field(max_length=64)
     decided_at: datetime = Field(sa_type=Instant)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: its public prefix, the SHA-256 of its secret, its role and party."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)  # committee | team | analyst | ingest
+    party: str | None = Field(default=None, max_length=63)
+    prefix: str = Field(max_length=16, unique=True)
+    secret_sha256: str = Field(max_length=64)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=Instant)
+    revoked_at: datetime | None = Field(default=None, sa_type=Instant)

@@ -150,25 +150,45 @@ def _difference(protocol: Protocol) -> Literal["absolute", "relative"]:
     return "relative" if protocol.mde.kind == "relative" else "absolute"
 
 
+def _fraction(protocol: Protocol, look: LookInput) -> float:
+    """Information fraction under the protocol in force: mature leads over its maximum
+    (so an amendment of ``max_sample`` re-scales earlier looks too, openly, through the
+    amendment on record); the look's own stored fraction when there is no maximum."""
+    if protocol.limits.max_sample:
+        return min(look.primary.n / protocol.limits.max_sample, 1.0)
+    return min(look.information_fraction, 1.0)
+
+
 def _history(
     history: Sequence[LookInput], protocol: Protocol, pair: tuple[str, str]
 ) -> list[Interim]:
+    """The comparison's sequential history: one entry per analysed look, with strictly
+    increasing information; when several looks stand at the same information (several
+    past the maximum after an amendment lowered it), the latest stands for it."""
     reference, challenger = pair
-    out = []
+    out: list[Interim] = []
     for look in history:
         if not look.analysed:
             continue
         covariates = look.primary.covariates
-        out.append(
-            Interim(
-                control=look.primary.arms[reference],
-                treatment=look.primary.arms[challenger],
-                information_fraction=min(look.information_fraction, 1.0),
-                covariate=(covariates[reference], covariates[challenger])
-                if covariates is not None and protocol.primary.covariate
-                else None,
-            )
+        interim = Interim(
+            control=look.primary.arms[reference],
+            treatment=look.primary.arms[challenger],
+            information_fraction=_fraction(protocol, look),
+            covariate=(covariates[reference], covariates[challenger])
+            if covariates is not None and protocol.primary.covariate
+            else None,
         )
+        previous = out[-1].information_fraction if out else 0.0
+        if (
+            out
+            and interim.information_fraction is not None
+            and previous is not None
+            and (interim.information_fraction <= previous)
+        ):
+            out[-1] = interim
+        else:
+            out.append(interim)
     return out
 
 

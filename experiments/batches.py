@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from experiments.bulk import executemany, placeholders
 from experiments.crm_tables import ImportBatch, ImportRejection
-from experiments.errors import NotFound, Rejection
+from experiments.errors import AlreadyExists, NotFound, Rejection
 
 __all__ = [
     "ImportReport",
@@ -83,15 +83,27 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def find_replay(session: Session, idempotency_key: str | None) -> ImportReport | None:
-    """The report of an earlier batch sent with the same idempotency key, if any."""
-    if not idempotency_key:
+def normal_key(idempotency_key: str | None) -> str | None:
+    """An idempotency key without surrounding spaces; empty means none."""
+    if idempotency_key is None:
         return None
-    batch = session.exec(
-        select(ImportBatch).where(ImportBatch.idempotency_key == idempotency_key)
-    ).first()
+    return idempotency_key.strip() or None
+
+
+def find_replay(session: Session, idempotency_key: str | None, kind: str) -> ImportReport | None:
+    """The report of an earlier ``kind`` batch sent with the same idempotency key, if any
+    (a key already used for another kind of import is refused)."""
+    key = normal_key(idempotency_key)
+    if key is None:
+        return None
+    batch = session.exec(select(ImportBatch).where(ImportBatch.idempotency_key == key)).first()
     if batch is None:
         return None
+    if batch.kind != kind:
+        raise AlreadyExists(
+            f"the idempotency key was already used for a {batch.kind} import (batch "
+            f"{batch.id}); use a new key for this {kind} import."
+        )
     report = batch_report(session, batch.id or 0, limit=REPORTED_REJECTIONS)
     report.replayed = True
     return report
@@ -117,7 +129,7 @@ def start_batch(
         source_system=source_system,
         filename=filename[:500],
         file_sha256=digest,
-        idempotency_key=idempotency_key,
+        idempotency_key=normal_key(idempotency_key),
         experiment_id=experiment_id,
         actor=actor,
         started_at=now,

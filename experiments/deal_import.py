@@ -15,6 +15,7 @@ writes the previous chunk, which uses both cores of a small machine.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -40,7 +41,7 @@ from experiments.deal_rows import (
 from experiments.errors import ImportRefused, InvalidInput, Problem, Rejection
 from experiments.formats import DEAL_FORMATS
 from experiments.lifecycle import current_protocol, get_experiment
-from experiments.parsing import Separator
+from experiments.parsing import Separator, parse_currency
 
 __all__ = ["PIPELINE_BYTES", "import_deal_records", "import_deals"]
 
@@ -270,6 +271,16 @@ def _write(
     return total, inserted, updated, unchanged, rejections
 
 
+def _checked_currency(currency: str | None) -> str | None:
+    """The default currency given with an import, refused whole if it is not ISO 4217."""
+    if not currency:
+        return None
+    try:
+        return parse_currency(currency)
+    except ValueError as exc:
+        raise InvalidInput("unknown currency", [Problem("currency", str(exc))]) from None
+
+
 def _protocol_currency(session: Session, experiment_id: str | None) -> str | None:
     if experiment_id is None:
         return None
@@ -297,7 +308,7 @@ def import_deals(
     ``pipeline`` forces (True) or forbids (False) the second parsing process; by default
     it is used for files larger than :data:`PIPELINE_BYTES`.
     """
-    replay = find_replay(session, idempotency_key)
+    replay = find_replay(session, idempotency_key, "deals")
     if replay is not None:
         return replay
     if fmt not in DEAL_FORMATS:
@@ -306,15 +317,13 @@ def import_deals(
             [Problem("format", f"must be one of {', '.join(DEAL_FORMATS)}")],
         )
     options = ParseOptions(
-        fmt, zone.key, encoding, decimal, currency, _protocol_currency(session, experiment_id)
+        fmt,
+        zone.key,
+        encoding,
+        decimal,
+        _checked_currency(currency),
+        _protocol_currency(session, experiment_id),
     )
-    if currency:
-        from experiments.parsing import parse_currency
-
-        try:
-            parse_currency(currency)
-        except ValueError as exc:
-            raise InvalidInput("unknown currency", [Problem("currency", str(exc))]) from None
     names = csv_names(data, options)  # refuses an unreadable file before anything is written
     newlines = data[:65536].count(b"\n")
     expected = len(data) * max(newlines, 1) // max(min(len(data), 65536), 1)
@@ -378,16 +387,14 @@ def import_deal_records(
     idempotency_key: str | None = None,
 ) -> ImportReport:
     """Import deals given as JSON objects with the generic field names."""
-    replay = find_replay(session, idempotency_key)
+    replay = find_replay(session, idempotency_key, "deals")
     if replay is not None:
         return replay
-    import json
-
     payload = json.dumps(list(records), sort_keys=True, default=str).encode()
     options = ParseOptions(
         "generic",
         zone.key,
-        currency=currency,
+        currency=_checked_currency(currency),
         protocol_currency=_protocol_currency(session, experiment_id),
     )
     batch = start_batch(

@@ -178,7 +178,7 @@ def import_leads(
     idempotency_key: str | None = None,
 ) -> LeadImport:
     """Import (and optionally assign) a CSV export of leads, in the caller's transaction."""
-    replay = find_replay(session, idempotency_key)
+    replay = find_replay(session, idempotency_key, "leads")
     if replay is not None:
         return LeadImport(replay)
     if fmt not in LEAD_FORMATS:
@@ -342,7 +342,7 @@ def import_lead_records(
 ) -> LeadImport:
     """Import leads given as JSON objects: ``lead_id``, the source fields, ``attributes``
     (an object of numbers, booleans and strings) and optionally ``arm``/``assigned_at``."""
-    replay = find_replay(session, idempotency_key)
+    replay = find_replay(session, idempotency_key, "leads")
     if replay is not None:
         return LeadImport(replay)
     payload = json.dumps(list(records), sort_keys=True, default=str).encode()

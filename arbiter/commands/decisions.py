@@ -106,6 +106,13 @@ def verify(file: Path, as_json: bool = JSON_OPTION) -> None:
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{file} is not JSON: {exc}") from None
     documents = document if isinstance(document, list) else [document]
+    for doc in documents:
+        record = doc.get("record", doc) if isinstance(doc, dict) else None
+        if not isinstance(record, dict) or "schema" not in record:
+            raise InvalidInput(
+                f"{file} is not a decision record: expected the JSON that "
+                "'arbiter decisions export' or GET /v1/experiments/ID/decision returns"
+            )
     failed = False
     results = []
     for doc in documents:

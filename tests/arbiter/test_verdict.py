@@ -153,6 +153,20 @@ def test_looks_without_new_information_are_skipped_in_the_history():
     assert d.comparisons[0]["information_fractions"] == [0.1]
 
 
+def test_an_amended_maximum_rescales_the_information_of_earlier_looks():
+    """Looks store the fraction under the protocol of their day; the verdict uses the one in
+    force, so lowering ``max_sample`` makes a look the final analysis it now is."""
+    amended = protocol(limits={"max_sample": 8000, "min_duration_days": 14})
+    early = look({"webinar": 200, "cold-call": 280}, 2000, 0.1)
+    later = look(STRONG, 4000, 0.2, number=2)
+    d = decide(amended, [early, later])
+    assert d.comparisons[0]["information_fractions"] == [0.5, 1.0]
+    beyond = look({"webinar": 500, "cold-call": 750}, 5000, 0.25, number=3)
+    capped = decide(amended, [early, later, beyond])
+    assert capped.comparisons[0]["information_fractions"] == [0.5, 1.0]  # latest stands
+    assert capped.effect is not None and capped.effect.estimate == pytest.approx(0.05)
+
+
 THREE = [
     {"key": "current", "name": "current page", "party": "committee", "weight": 1},
     {"key": "long", "name": "long form", "party": "marketing", "weight": 1},
