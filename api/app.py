@@ -1,20 +1,23 @@
 """The app factory: ``create_app()`` wires settings, the engine (built in the lifespan),
-caches, the body limit, problem+json errors and the routers. OpenAPI docs at /docs."""
+caches, the group commit of single assignments, the body limit, problem+json errors and
+the routers. OpenAPI docs at /docs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from api import problems
+from api import dashboard, problems
+from api.assigner import GroupCommit
 from api.deps import KeyCache
 from api.limits import BodyLimit, NoNul
 from api.routers import admin, experiments, ingest, results
 from arbiter import __version__
 from arbiter.settings import Settings, get_settings
+from experiments.assignment import AssignmentOutcome, LeadInput
 
 __all__ = ["create_app"]
 
@@ -42,8 +45,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         "experiments. Authenticate with an API key: `Authorization: Bearer arb_…`.",
         lifespan=lifespan,
     )
+    from api.routers.ingest import assign_if_writer_free, assign_in_one_transaction
     from api.routers.results import StatusCache
 
+    def assign(experiment_id: str, leads: Sequence[LeadInput]) -> list[AssignmentOutcome]:
+        return assign_in_one_transaction(app.state.engine, experiment_id, leads)
+
+    def assign_now(
+        experiment_id: str, leads: Sequence[LeadInput]
+    ) -> list[AssignmentOutcome] | None:
+        return assign_if_writer_free(app.state.engine, experiment_id, leads)
+
+    app.state.assigner = GroupCommit(assign, assign_now)
     app.state.settings = settings
     app.state.key_cache = KeyCache()
     app.state.status_cache = StatusCache()
@@ -54,4 +67,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     problems.install(app)
     for router in (admin.router, experiments.router, ingest.router, results.router):
         app.include_router(router)
+    app.include_router(dashboard.router)
     return app

@@ -49,20 +49,30 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
 ) -> None:
     """Start the HTTP API and the dashboard (uvicorn); OpenAPI docs at /docs."""
+    import os
+    import secrets
+
     import uvicorn
 
     from arbiter.commands.common import engine
+    from arbiter.settings import get_settings
 
     engine().dispose()  # check (or create) the schema once before the workers start
+    # Dashboard sessions are signed with ARBITER_SECRET_KEY; without one, every worker
+    # must still share the same secret, so draw it here and hand it down.
+    os.environ.setdefault("ARBITER_SECRET_KEY", secrets.token_urlsafe(32))
+    get_settings.cache_clear()
     uvicorn.run(
         "arbiter.app:create",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=get_settings().log_level.lower(),
+        access_log=access_log,
         proxy_headers=True,
     )
 

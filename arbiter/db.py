@@ -8,6 +8,16 @@ transaction really is one snapshot and a write transaction takes the write lock 
 PostgreSQL is selected by URL and pooled; reads that must be one consistent snapshot use
 ``REPEATABLE READ``.
 
+Within one process, SQLite writers also queue on a lock of their own before ``BEGIN
+IMMEDIATE``: SQLite's busy handler waits by sleeping in growing steps, so threads of one
+server contending for the write lock would otherwise idle for tens of milliseconds each;
+the busy timeout still arbitrates between processes. (A plain lock, not a re-entrant
+one: the HTTP layer may finish a transaction on another thread than began it; a thread
+opening a second write session inside its first would deadlock on SQLite's own lock
+anyway.) :func:`write_session_now` is the variant for an event loop, which must never
+wait: it takes both locks only if they are free this instant and raises
+:class:`WriterBusy` otherwise.
+
 The schema is owned by Alembic migrations (``arbiter/migrations``): :func:`ensure_schema`
 refuses a database that is behind or ahead of the code, naming the command that fixes
 it, and creates the schema on an empty SQLite file so the quickstart needs no extra step.
@@ -16,7 +26,9 @@ it, and creates the schema on an empty SQLite file so the quickstart needs no ex
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +47,7 @@ from arbiter.settings import Settings, get_settings
 from experiments.errors import SchemaOutOfDate
 
 __all__ = [
+    "WriterBusy",
     "create_db_engine",
     "ensure_schema",
     "is_sqlite",
@@ -44,6 +57,7 @@ __all__ = [
     "schema_revisions",
     "upgrade_schema",
     "write_session",
+    "write_session_now",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,13 +92,35 @@ def create_db_engine(url: str | None = None, settings: Settings | None = None) -
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Connection) -> None:
-            write = connection.get_execution_options().get("arbiter_write", False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = connection.get_execution_options()
+            if not options.get("arbiter_write", False):
+                connection.exec_driver_sql("BEGIN")
+            elif not options.get("arbiter_now", False):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                _begin_now(connection, settings.busy_timeout_ms)
 
         return engine
     return create_engine(
         url, pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_pre_ping=True
     )
+
+
+class WriterBusy(Exception):
+    """Another writer holds SQLite's write lock at this instant (see
+    :func:`write_session_now`); nothing was done."""
+
+
+def _begin_now(connection: Connection, busy_timeout_ms: int) -> None:
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if _is_locked(exc):
+            raise WriterBusy from exc
+        raise
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 def _is_locked(exc: OperationalError) -> bool:
@@ -113,17 +149,64 @@ def retry_locked(operation: Callable[[], T], *, attempts: int = 8, base_delay: f
     raise AssertionError("unreachable")
 
 
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock:
+    with _WRITERS_LOCK:
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            lock = _WRITERS[engine] = threading.Lock()
+        return lock
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction takes the write lock up front and commits on success."""
-    bind = engine.execution_options(arbiter_write=True) if is_sqlite(engine) else engine
-    with Session(bind, expire_on_commit=False) as session:
+    if not is_sqlite(engine):
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return
+    with (
+        _writer_lock(engine),
+        Session(engine.execution_options(arbiter_write=True), expire_on_commit=False) as session,
+    ):
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def write_session_now(engine: Engine) -> Iterator[Session]:
+    """A SQLite write session begun only if no other writer holds the lock at this
+    instant — neither a thread of this process nor another process; otherwise
+    :class:`WriterBusy` is raised before anything is done. For short transactions on an
+    event loop, where waiting for a lock would stall every other request."""
+    if not is_sqlite(engine):
+        raise ValueError("write_session_now is for SQLite; use write_session")
+    lock = _writer_lock(engine)
+    if not lock.acquire(blocking=False):
+        raise WriterBusy
+    try:
+        bind = engine.execution_options(arbiter_write=True, arbiter_now=True)
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        lock.release()
 
 
 @contextmanager

@@ -23,7 +23,15 @@ from arbiter.tables import ApiKey
 from experiments.clock import utcnow
 from experiments.errors import InvalidInput, NotFound, Problem
 
-__all__ = ["ROLES", "Principal", "authenticate", "create_key", "list_keys", "revoke_key"]
+__all__ = [
+    "ROLES",
+    "Principal",
+    "authenticate",
+    "create_key",
+    "list_keys",
+    "principal_of",
+    "revoke_key",
+]
 
 ROLES = ("committee", "team", "analyst", "ingest")
 _FORMAT = re.compile(r"^arb_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
@@ -137,3 +145,12 @@ def authenticate(session: Session, presented: str) -> Principal | None:
         return None
     assert row.id is not None
     return Principal(row.id, row.name, row.role, row.party)
+
+
+def principal_of(session: Session, key_id: int) -> Principal | None:
+    """The principal of the key with this id while it is not revoked (for a signed
+    dashboard session, which names the key it was opened with), or None."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(key_id, row.name, row.role, row.party)

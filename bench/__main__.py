@@ -7,10 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import aggregate, ingest, report
+from bench import aggregate, ingest, report, serving
 from bench.harness import Result, postgres_url
 
-SUITES = ("import", "aggregate")
+SUITES = ("import", "aggregate", "http")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check")
     parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites")
     parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--write",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the table into --out (default: only for a full run of every suite, so a "
+        "smoke check never replaces the published figures)",
+    )
     args = parser.parse_args(argv)
     chosen = set(args.only.split(","))
     pg = postgres_url()
@@ -31,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
             results += aggregate.run(100_000, 10_000, pg)
         else:
             results += aggregate.run(1_000_000, 100_000, pg)
+    if "http" in chosen:
+        results += serving.run(10_000 if args.quick else 100_000, 3.0 if args.quick else 10.0, pg)
     print(report.table(results, args.quick))
-    if not args.no_write:
+    write = args.write if args.write is not None else not args.quick and chosen >= set(SUITES)
+    if write:
         report.write(args.out, results, args.quick)
     return 0
 

@@ -18,17 +18,19 @@ for the same lead inserts nothing and reads back the stored arm.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
-from experiments.bulk import chunked, insert_ignore, table_of
+from experiments.bulk import chunked, insert_ignore, insert_ignore_returning, table_of
 from experiments.crm_tables import Assignment, Lead, LeadAttribute
-from experiments.errors import InvalidInput, LifecycleError, Problem
-from experiments.lifecycle import ALLOWED, current_protocol, get_experiment
-from experiments.protocol import Protocol
+from experiments.errors import InvalidInput, LifecycleError, NotFound, Problem
+from experiments.lifecycle import ALLOWED
+from experiments.protocol import parse_protocol
 
 __all__ = [
     "HASH_VERSIONS",
@@ -125,7 +127,8 @@ SOURCE_FIELDS = ("campaign", "channel", "landing_page", "origin")
 
 
 def upsert_leads(session: Session, leads: Sequence[LeadInput], *, now: datetime) -> LeadUpsert:
-    """Insert new leads and refresh the source fields of known ones (in bulk).
+    """Insert new leads and refresh the source fields of known ones (in bulk): one
+    insert-or-ignore per chunk says which leads are new, and only the others are read.
 
     Source fields only ever gain information (an empty value never erases a known one).
     Attributes are pre-assignment data: they may be set or changed until the lead's first
@@ -135,13 +138,7 @@ def upsert_leads(session: Session, leads: Sequence[LeadInput], *, now: datetime)
     result = LeadUpsert(ids={})
     table = table_of(Lead)
     for chunk in chunked(leads, 2000):
-        external = [lead.external_id for lead in chunk]
-        known = {
-            row.external_id: row
-            for row in session.exec(select(Lead).where(col(Lead.external_id).in_(external)))
-        }
-        fresh = [lead for lead in chunk if lead.external_id not in known]
-        insert_ignore(
+        inserted = insert_ignore_returning(
             session,
             table,
             [
@@ -155,36 +152,42 @@ def upsert_leads(session: Session, leads: Sequence[LeadInput], *, now: datetime)
                     "first_seen": lead.first_seen or now,
                     "updated_at": now,
                 }
-                for lead in fresh
+                for lead in chunk
             ],
             ["external_id"],
+            ["external_id", "id"],
         )
-        result.inserted += len(fresh)
-        for lead in chunk:
-            row = known.get(lead.external_id)
-            if row is None:
-                continue
-            changes = {
-                name: getattr(lead, name)
-                for name in SOURCE_FIELDS
-                if getattr(lead, name) not in (None, "")
-                and getattr(lead, name) != getattr(row, name)
-            }
-            if changes:
-                for name, value in changes.items():
-                    setattr(row, name, value)
-                row.updated_at = now
-                session.add(row)
-                result.updated += 1
-        session.flush()
-        ids = dict(
-            session.exec(
-                select(Lead.external_id, Lead.id).where(col(Lead.external_id).in_(external))
-            ).all()
-        )
-        result.ids.update({k: int(v) for k, v in ids.items() if v is not None})
+        result.ids.update({external: int(lead_id) for external, lead_id in inserted})
+        result.inserted += len(inserted)
+        known = [lead for lead in chunk if lead.external_id not in result.ids]
+        if known:
+            _refresh_sources(session, known, result, now)
         _upsert_attributes(session, chunk, result)
     return result
+
+
+def _refresh_sources(
+    session: Session, leads: Sequence[LeadInput], result: LeadUpsert, now: datetime
+) -> None:
+    """Source fields of leads stored before: fill in what is new, note their ids."""
+    query = select(Lead).where(col(Lead.external_id).in_([lead.external_id for lead in leads]))
+    rows = {row.external_id: row for row in session.exec(query)}
+    for lead in leads:
+        row = rows[lead.external_id]
+        assert row.id is not None
+        result.ids[lead.external_id] = row.id
+        changes = {
+            name: getattr(lead, name)
+            for name in SOURCE_FIELDS
+            if getattr(lead, name) not in (None, "") and getattr(lead, name) != getattr(row, name)
+        }
+        if changes:
+            for name, value in changes.items():
+                setattr(row, name, value)
+            row.updated_at = now
+            session.add(row)
+            result.updated += 1
+    session.flush()
 
 
 def _upsert_attributes(session: Session, chunk: Sequence[LeadInput], result: LeadUpsert) -> None:
@@ -220,13 +223,41 @@ def _upsert_attributes(session: Session, chunk: Sequence[LeadInput], result: Lea
     session.flush()
 
 
-def _running_protocol(session: Session, experiment_id: str) -> tuple[Protocol, str, int]:
-    experiment = get_experiment(session, experiment_id)
-    if experiment.status != "running":
-        raise LifecycleError(
-            experiment_id, "assign leads to", experiment.status, ALLOWED[experiment.status]
-        )
-    return current_protocol(session, experiment), experiment.salt, experiment.hash_version
+@dataclass(frozen=True, slots=True)
+class _Running:
+    arms: tuple[tuple[str, float], ...]
+    salt: str
+    hash_version: int
+
+
+@lru_cache(maxsize=256)
+def _arm_weights(locked_json: str) -> tuple[tuple[str, float], ...]:
+    """(key, weight) of each arm of a locked protocol version, parsed once per version
+    (a locked version never changes, so its text is a safe cache key)."""
+    protocol = parse_protocol(json.loads(locked_json))
+    return tuple((arm.key, arm.weight) for arm in protocol.arms)
+
+
+_RUNNING = (
+    "SELECT e.status, e.salt, e.hash_version, p.canonical_json FROM experiment AS e "
+    "LEFT JOIN protocol_version AS p "
+    "ON p.experiment_id = e.id AND p.version = e.current_version WHERE e.id = {mark}"
+)
+"""One constant statement, straight to the driver: a single-lead assignment should
+spend its time in the database, not in building and compiling statements."""
+
+
+def _running(session: Session, experiment_id: str) -> _Running:
+    """The arms, salt and hash version of a running experiment, in one query; an
+    experiment in any other state refuses assignments."""
+    mark = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    row = session.connection().exec_driver_sql(_RUNNING.format(mark=mark), (experiment_id,)).first()
+    if row is None:
+        raise NotFound("experiment", experiment_id)
+    status, salt, version, locked_json = row
+    if status != "running" or locked_json is None:
+        raise LifecycleError(experiment_id, "assign leads to", status, ALLOWED[status])
+    return _Running(_arm_weights(locked_json), salt, version)
 
 
 def _stored(session: Session, experiment_id: str, lead_ids: Sequence[int]) -> dict[int, Assignment]:
@@ -251,40 +282,41 @@ def assign_leads(
     """Assign leads of a running experiment by hash (bulk). A lead that already has an
     assignment keeps it; the outcome says whether this call created it. ``known_ids``
     skips the lead upsert when the caller has just done it."""
-    protocol, salt, version = _running_protocol(session, experiment_id)
-    arms = [(a.key, a.weight) for a in protocol.arms]
+    running = _running(session, experiment_id)
     ids = known_ids if known_ids is not None else upsert_leads(session, leads, now=now).ids
     lead_ids = [ids[lead.external_id] for lead in leads]
-    before = _stored(session, experiment_id, lead_ids)
-    method = f"hash-v{version}"
-    insert_ignore(
-        session,
-        table_of(Assignment),
-        [
-            {
-                "experiment_id": experiment_id,
-                "lead_id": lead_id,
-                "arm_key": choose_arm(salt, lead.external_id, arms, version),
-                "assigned_at": now,
-                "method": method,
-                "batch_id": batch_id,
-            }
-            for lead, lead_id in zip(leads, lead_ids, strict=True)
-            if lead_id not in before
-        ],
-        ["experiment_id", "lead_id"],
-    )
-    after = _stored(session, experiment_id, lead_ids)
-    return [
-        AssignmentOutcome(
-            lead.external_id,
-            after[lead_id].arm_key,
-            after[lead_id].assigned_at,
-            after[lead_id].method,
-            lead_id not in before,
-        )
+    method = f"hash-v{running.hash_version}"
+    rows = [
+        {
+            "experiment_id": experiment_id,
+            "lead_id": lead_id,
+            "arm_key": choose_arm(
+                running.salt, lead.external_id, running.arms, running.hash_version
+            ),
+            "assigned_at": now,
+            "method": method,
+            "batch_id": batch_id,
+        }
         for lead, lead_id in zip(leads, lead_ids, strict=True)
     ]
+    created = {
+        lead_id
+        for (lead_id,) in insert_ignore_returning(
+            session, table_of(Assignment), rows, ["experiment_id", "lead_id"], ["lead_id"]
+        )
+    }
+    earlier = _stored(session, experiment_id, [i for i in lead_ids if i not in created])
+    outcomes = []
+    for lead, lead_id, row in zip(leads, lead_ids, rows, strict=True):
+        stored = earlier.get(lead_id)
+        if stored is None:
+            outcome = AssignmentOutcome(lead.external_id, str(row["arm_key"]), now, method, True)
+        else:
+            outcome = AssignmentOutcome(
+                lead.external_id, stored.arm_key, stored.assigned_at, stored.method, False
+            )
+        outcomes.append(outcome)
+    return outcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,8 +342,7 @@ def record_assignments(
     A row is refused when its arm is not one of the protocol's arms, its time lies in
     the future, or the lead already has a different assignment in this experiment.
     """
-    protocol, _, _ = _running_protocol(session, experiment_id)
-    keys = [a.key for a in protocol.arms]
+    keys = [key for key, _ in _running(session, experiment_id).arms]
     ids = (
         known_ids
         if known_ids is not None

@@ -15,7 +15,14 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-__all__ = ["chunked", "executemany", "insert_ignore", "placeholders", "table_of"]
+__all__ = [
+    "chunked",
+    "executemany",
+    "insert_ignore",
+    "insert_ignore_returning",
+    "placeholders",
+    "table_of",
+]
 
 T = TypeVar("T")
 
@@ -44,6 +51,55 @@ def insert_ignore(
     module = sqlite if dialect == "sqlite" else postgresql
     statement = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     session.execute(statement, list(rows))
+
+
+def insert_ignore_returning(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """Like :func:`insert_ignore`, returning the ``returning`` columns (as the driver
+    gives them) of the rows this statement inserted, so the caller learns which rows were
+    new without reading them back: ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING
+    RETURNING …`` (SQLite ≥ 3.35 and PostgreSQL).
+
+    The statement goes to the driver directly, with the columns' own bind processing
+    applied to the values: single-lead assignments run this on every request, and
+    SQLAlchemy's statement machinery would cost several times the database's own work.
+    Table and column names come from the table definition; every value is a bound
+    parameter.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    convert = [table.c[name].type.bind_processor(dialect) for name in columns]
+    quote = dialect.identifier_preparer.quote
+
+    def names(selected: Sequence[str]) -> str:  # known columns only, quoted
+        return ", ".join(quote(table.c[name].name) for name in selected)
+
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    row_marks = "(" + ", ".join([mark] * len(columns)) + ")"
+    head = f"INSERT INTO {quote(table.name)} ({names(columns)}) VALUES "  # noqa: S608
+    tail = f" ON CONFLICT ({names(conflict)}) DO NOTHING RETURNING {names(returning)}"
+    out: list[tuple[Any, ...]] = []
+    connection = session.connection()
+    for chunk in chunked(rows, MAX_PARAMETERS // len(columns)):
+        values: list[Any] = []
+        for row in chunk:
+            for name, process in zip(columns, convert, strict=True):
+                value = row[name]
+                values.append(value if process is None or value is None else process(value))
+        sql = head + ", ".join([row_marks] * len(chunk)) + tail
+        out.extend(tuple(r) for r in connection.exec_driver_sql(sql, tuple(values)))
+    return out
+
+
+MAX_PARAMETERS = 30_000
+"""Bound parameters per statement, below SQLite's limit (32,766) and PostgreSQL's (65,535)."""
 
 
 def placeholders(session: Session, count: int) -> str:

@@ -117,6 +117,12 @@ def _finish(
         for name in upsert.frozen_attributes[:50]
     ]
     outcomes: dict[int, AssignmentOutcome] = {}
+    with_arm = sum(r.arm is not None for r in rows)
+    if experiment_id is None and with_arm:
+        warnings.append(
+            f"{with_arm} rows name an arm but no experiment was given: the leads were stored "
+            "without assignments; import them again with the experiment id to record them"
+        )
     if experiment_id is not None:
         premade = [r for r in rows if r.arm is not None]
         hashed = [r for r in rows if r.arm is None]

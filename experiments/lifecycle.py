@@ -177,7 +177,7 @@ def edit_draft(
 
 
 def propose_arm(session: Session, *, experiment_id: str, party: str, arm: Arm) -> Protocol:
-    """Add or replace one of ``party``'s arms in the draft."""
+    """Add one of ``party``'s arms to the draft (at the end) or replace it in place."""
     experiment = get_experiment(session, experiment_id)
     _require(experiment, "propose arms for", "draft")
     protocol = current_protocol(session, experiment)
@@ -186,7 +186,10 @@ def propose_arm(session: Session, *, experiment_id: str, party: str, arm: Arm) -
     existing = next((a for a in protocol.arms if a.key == arm.key), None)
     if existing is not None and existing.party != party:
         raise Forbidden(f"arm {arm.key!r} belongs to {existing.party}; {party} cannot change it.")
-    arms = [a for a in protocol.arms if a.key != arm.key] + [arm]
+    if existing is None:
+        arms = [*protocol.arms, arm]
+    else:  # replaced where it stands: the order of arms is part of the plan
+        arms = [arm if a.key == arm.key else a for a in protocol.arms]
     updated = parse_protocol(
         {**protocol.model_dump(mode="json"), "arms": [a.model_dump(mode="json") for a in arms]}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ReadSession, WriteSession, require
 from api.schemas import (
@@ -27,6 +27,11 @@ router = APIRouter(prefix="/v1/experiments", tags=["experiments"], responses=PRO
 Committee = Annotated[Principal, Depends(require())]
 Team = Annotated[Principal, Depends(require("team"))]
 Reader = Annotated[Principal, Depends(require("team", "analyst"))]
+
+
+def _changed(request: Request, experiment_id: str) -> None:
+    """Drop the cached status of a dispute whose state or protocol just changed."""
+    request.app.state.status_cache.drop(experiment_id)
 
 
 def _own_party(who: Principal, party: str) -> None:
@@ -119,7 +124,9 @@ def register(experiment_id: str, session: WriteSession, who: Committee) -> Docum
 
 
 @router.post("/{experiment_id}/amendments", summary="Lock a new version, with its reason")
-def amend(experiment_id: str, body: AmendmentIn, session: WriteSession, who: Committee) -> Document:
+def amend(
+    experiment_id: str, request: Request, body: AmendmentIn, session: WriteSession, who: Committee
+) -> Document:
     disputes.amend_dispute(
         session,
         experiment_id=experiment_id,
@@ -127,22 +134,30 @@ def amend(experiment_id: str, body: AmendmentIn, session: WriteSession, who: Com
         reason=body.reason,
         actor=who.actor,
     )
+    _changed(request, experiment_id)
     return disputes.dispute_document(session, experiment_id)
 
 
 @router.post("/{experiment_id}/start", summary="Open the dispute to assignments")
-def start(experiment_id: str, session: WriteSession, who: Committee) -> Document:
+def start(experiment_id: str, request: Request, session: WriteSession, who: Committee) -> Document:
     disputes.start_dispute(session, experiment_id=experiment_id, actor=who.actor)
+    _changed(request, experiment_id)
     return disputes.dispute_document(session, experiment_id)
 
 
 @router.post("/{experiment_id}/stop", summary="Stop a running dispute, with the reason")
-def stop(experiment_id: str, body: ReasonIn, session: WriteSession, who: Committee) -> Document:
+def stop(
+    experiment_id: str, request: Request, body: ReasonIn, session: WriteSession, who: Committee
+) -> Document:
     disputes.stop_dispute(session, experiment_id=experiment_id, reason=body.reason, actor=who.actor)
+    _changed(request, experiment_id)
     return disputes.dispute_document(session, experiment_id)
 
 
 @router.post("/{experiment_id}/archive", summary="Archive a decided or stopped dispute")
-def archive(experiment_id: str, session: WriteSession, who: Committee) -> Document:
+def archive(
+    experiment_id: str, request: Request, session: WriteSession, who: Committee
+) -> Document:
     disputes.archive_dispute(session, experiment_id=experiment_id, actor=who.actor)
+    _changed(request, experiment_id)
     return disputes.dispute_document(session, experiment_id)

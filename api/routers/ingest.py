@@ -4,11 +4,15 @@ once, and a batch sent again with the same ``Idempotency-Key`` is applied once."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Engine
 
-from api.deps import ReadSession, WriteSession, require
+from api.assigner import GroupCommit
+from api.deps import EngineDep, ReadSession, WriteSession, require
 from api.schemas import (
     PROBLEM_RESPONSES,
     AssignmentOut,
@@ -25,6 +29,7 @@ from api.schemas import (
     RowId,
 )
 from arbiter import ingest
+from arbiter.db import WriterBusy, is_sqlite, write_session, write_session_now
 from arbiter.keys import Principal
 from experiments.assignment import AssignmentOutcome, LeadInput
 from experiments.batches import ImportReport, batch_report, list_batches
@@ -72,28 +77,54 @@ def _report(report: ImportReport) -> ImportReportOut:
     return ImportReportOut.model_validate(report.as_dict())
 
 
+def assign_in_one_transaction(
+    engine: Engine, experiment_id: str, leads: Sequence[LeadInput]
+) -> list[AssignmentOutcome]:
+    """Assign ``leads`` in one write transaction of its own (runs in a worker thread)."""
+    with write_session(engine) as session:
+        return ingest.assign(session, experiment_id=experiment_id, leads=leads)
+
+
+def assign_if_writer_free(
+    engine: Engine, experiment_id: str, leads: Sequence[LeadInput]
+) -> list[AssignmentOutcome] | None:
+    """Assign ``leads`` at once if SQLite's write lock is free (see
+    :func:`arbiter.db.write_session_now`); ``None``, having done nothing, if it is not
+    or the database is PostgreSQL."""
+    if not is_sqlite(engine):
+        return None
+    try:
+        with write_session_now(engine) as session:
+            return ingest.assign(session, experiment_id=experiment_id, leads=leads)
+    except WriterBusy:
+        return None
+
+
 @router.post("/experiments/{experiment_id}/assignments", summary="Assign one lead")
-def assign_one(
-    experiment_id: str, body: LeadIn, session: WriteSession, who: Ingest
+async def assign_one(
+    experiment_id: str, body: LeadIn, request: Request, who: Ingest
 ) -> AssignmentOut:
     """The lead's arm; the same lead always gets the same arm (``created`` says whether
-    this call made the assignment)."""
-    outcome = ingest.assign(session, experiment_id=experiment_id, leads=[_lead(body)])[0]
-    return _assignment(outcome)
+    this call made the assignment).
+
+    A CRM calls this inline while a person waits, from many connections at once: calls
+    that arrive together share one transaction (:mod:`api.assigner`), committed before
+    any of them is answered."""
+    assigner: GroupCommit = request.app.state.assigner
+    return _assignment(await assigner.assign(experiment_id, _lead(body)))
 
 
 @router.post("/experiments/{experiment_id}/assignments/bulk", summary="Assign many leads")
-def assign_many(
-    experiment_id: str, body: BulkAssignIn, session: WriteSession, who: Ingest
+async def assign_many(
+    experiment_id: str, body: BulkAssignIn, engine: EngineDep, who: Ingest
 ) -> BulkAssignOut:
     ids = [lead.lead_id for lead in body.leads]
     if len(set(ids)) != len(ids):
         raise InvalidInput(
             "a lead appears twice in the batch", [Problem("leads", "each lead_id once per call")]
         )
-    outcomes = ingest.assign(
-        session, experiment_id=experiment_id, leads=[_lead(lead) for lead in body.leads]
-    )
+    leads = [_lead(lead) for lead in body.leads]
+    outcomes = await run_in_threadpool(assign_in_one_transaction, engine, experiment_id, leads)
     return BulkAssignOut(assignments=[_assignment(a) for a in outcomes])
 
 

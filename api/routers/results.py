@@ -7,15 +7,21 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from api.deps import EngineDep, ReadSession, require
 from api.schemas import PROBLEM_RESPONSES, AuditOut, Cursor, Document, LookOut, Page
 from arbiter import audit
+from arbiter.db import read_session
 from arbiter.exports import decisions_csv, looks_csv
 from arbiter.keys import Principal
 from arbiter.looks import list_looks, run_look
@@ -35,24 +41,63 @@ Analyst = Annotated[Principal, Depends(require("analyst"))]
 STATUS_TTL_SECONDS = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    """A status document with what decides who may see its effects."""
+
+    document: dict[str, Any]
+    unblinded: bool
+    state: str
+
+
 class StatusCache:
     """Status documents per experiment for a few seconds: the funnel is an aggregate over
     every lead of the dispute, and a dashboard polling it should not recompute it for
-    every viewer. Looks and writes are never cached."""
+    every viewer. One caller at a time rebuilds an expired document; the others keep
+    the previous one meanwhile (its ``attribution.as_of`` says when it was computed), so
+    a burst of readers never recomputes it in parallel. Looks and writes are never
+    cached; a look run by this process drops the entry at once."""
 
     def __init__(self, ttl: float = STATUS_TTL_SECONDS) -> None:
-        self.ttl, self.lock, self.entries = ttl, threading.Lock(), {}  # type: ignore[var-annotated]
+        self.ttl = ttl
+        self.lock = threading.Lock()
+        self.entries: dict[str, tuple[float, StatusEntry]] = {}
+        self.building: dict[str, threading.Lock] = {}
 
-    def get(self, key: str, build: Any) -> dict[str, Any]:
-        now = time.monotonic()
+    def fresh(self, key: str) -> StatusEntry | None:
+        """The entry for ``key`` if it has not expired (no waiting, no building)."""
         with self.lock:
-            hit = self.entries.get(key)
-            if hit is not None and hit[0] > now:
-                return dict(hit[1])
-        document = build()
+            entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def get(self, key: str, build: Callable[[], StatusEntry]) -> StatusEntry:
+        """The entry for ``key``, rebuilt by ``build`` when expired (blocking: call it
+        from a worker thread)."""
         with self.lock:
-            self.entries[key] = (now + self.ttl, document)
-        return dict(document)
+            entry = self.entries.get(key)
+            builder = self.building.setdefault(key, threading.Lock())
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        if entry is None:
+            builder.acquire()  # nothing to show yet: wait for whoever is building it
+        elif not builder.acquire(blocking=False):
+            return entry[1]  # someone is rebuilding it: the previous one meanwhile
+        try:
+            with self.lock:
+                entry = self.entries.get(key)
+            if entry is not None and entry[0] > time.monotonic():
+                return entry[1]
+            built = build()
+            with self.lock:
+                self.entries[key] = (time.monotonic() + self.ttl, built)
+            return built
+        finally:
+            builder.release()
+
+    def drop(self, key: str) -> None:
+        """Forget ``key``'s document (after a look changed it)."""
+        with self.lock:
+            self.entries.pop(key, None)
 
 
 def _sees(session: Any, who: Principal, experiment_id: str) -> bool:
@@ -62,16 +107,44 @@ def _sees(session: Any, who: Principal, experiment_id: str) -> bool:
 
 
 @router.get("/experiments/{experiment_id}/status", summary="Live status of a dispute")
-def status(experiment_id: str, request: Request, session: ReadSession, who: Reader) -> Document:
+async def status(experiment_id: str, request: Request, who: Reader) -> Document:
     """Per arm: assigned, mature, pending (and, unless blinded, the funnel of deals);
-    progress toward the maximum sample; health; the latest look and the verdict."""
+    progress toward the maximum sample; health; the latest look and the verdict.
+
+    Served from the status cache on the event loop; an expired entry is rebuilt in a
+    worker thread with its own read session."""
+    return status_for(await cached_status(request, experiment_id), who.role)
+
+
+async def cached_status(request: Request, experiment_id: str) -> StatusEntry:
+    """The experiment's status entry from the app's status cache (rebuilt in a worker
+    thread with its own read session when expired)."""
     cache: StatusCache = request.app.state.status_cache
-    document = cache.get(experiment_id, lambda: _status_document(session, experiment_id))
-    if not _sees(session, who, experiment_id):
-        document = blind_status(document)
-        if document.get("latest_look"):
-            document["latest_look"] = blind_look(document["latest_look"])
+    entry = cache.fresh(experiment_id)
+    if entry is None:
+        engine = request.app.state.engine
+        entry = await run_in_threadpool(
+            cache.get, experiment_id, partial(_status_entry, engine, experiment_id)
+        )
+    return entry
+
+
+def status_for(entry: StatusEntry, role: str) -> dict[str, Any]:
+    """The status document as a caller of ``role`` may see it (blinded or not)."""
+    if sees_effects(role, unblinded=entry.unblinded, status=entry.state):
+        return {**entry.document, "blinded": False}
+    document = blind_status(entry.document)
+    if document.get("latest_look"):
+        document["latest_look"] = blind_look(document["latest_look"])
     return document
+
+
+def _status_entry(engine: Engine, experiment_id: str) -> StatusEntry:
+    with read_session(engine) as session:
+        experiment = lifecycle.get_experiment(session, experiment_id)
+        protocol = lifecycle.current_protocol(session, experiment)
+        document = _status_document(session, experiment_id)
+    return StatusEntry(document, protocol.unblinded, experiment.status)
 
 
 def _status_document(session: Any, experiment_id: str) -> dict[str, Any]:
@@ -110,8 +183,8 @@ def looks(
         for look in list_looks(session, experiment_id)
         if cursor is None or look["look"] > cursor
     ]
-    if not _sees(session, who, experiment_id):
-        rows = [blind_look(look) for look in rows]
+    seen = _sees(session, who, experiment_id)
+    rows = [{**look, "blinded": False} if seen else blind_look(look) for look in rows]
     page = rows[:limit]
     return Page(items=page, next_cursor=str(page[-1]["look"]) if len(rows) > limit else None)
 
@@ -119,7 +192,7 @@ def looks(
 @router.post("/experiments/{experiment_id}/looks", status_code=201, summary="Run a look now")
 def run(experiment_id: str, request: Request, engine: EngineDep, who: Committee) -> LookOut:
     outcome = run_look(engine, experiment_id, actor=who.actor)
-    request.app.state.status_cache.entries.pop(experiment_id, None)
+    request.app.state.status_cache.drop(experiment_id)
     return LookOut.model_validate(outcome.as_dict())
 
 

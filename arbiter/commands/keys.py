@@ -17,6 +17,9 @@ def create(
     party: str | None = typer.Option(None, "--party", help="The party a team key speaks for."),
     name: str | None = typer.Option(None, "--name", help="A label (default: role and party)."),
     as_json: bool = JSON_OPTION,
+    bare: bool = typer.Option(
+        False, "--bare", help="Print the key alone (for KEY=$(arbiter keys create ...))."
+    ),
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     from arbiter.db import write_session
@@ -41,6 +44,9 @@ def create(
                 "key": key,
             }
         )
+        return
+    if bare:
+        typer.echo(key)
         return
     typer.echo(f"key {row.id} ({row.role}{f', {row.party}' if row.party else ''}): {key}")
     typer.echo("Store it now: it is shown once and only its hash is kept.", err=True)

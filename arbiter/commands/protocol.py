@@ -36,11 +36,20 @@ def design_summary(protocol: Any) -> dict[str, Any]:
 
 @app.command("validate")
 @handled
-def validate(file: Path, as_json: bool = JSON_OPTION) -> None:
+def validate(
+    file: Path,
+    as_json: bool = JSON_OPTION,
+    canonical: bool = typer.Option(
+        False, "--canonical", help="Print only the canonical JSON protocol (the API's body)."
+    ),
+) -> None:
     """Validate a protocol file (TOML or JSON); list every problem at once."""
-    from experiments.protocol import load_protocol_text, protocol_hash
+    from experiments.protocol import canonical_json, load_protocol_text, protocol_hash
 
     protocol = load_protocol_text(read_text(file), fmt="json" if file.suffix == ".json" else None)
+    if canonical:
+        typer.echo(canonical_json(protocol))
+        return
     summary = design_summary(protocol)
     if as_json:
         emit_json(

@@ -157,7 +157,10 @@ def test_status_is_blinded_for_teams_until_the_verdict(as_, engine):
     from arbiter.db import write_session
 
     with write_session(engine) as s:  # the dispute started at T0 in simulated time
-        s.execute(text("UPDATE experiment SET started_at = :t"), {"t": int(T0.timestamp() * 1e6)})
+        s.execute(  # a fixed salt: the same arms for the same leads on every run
+            text("UPDATE experiment SET started_at = :t, salt = 'api-test'"),
+            {"t": int(T0.timestamp() * 1e6)},
+        )
     sim = Simulation(
         engine,
         EXP,
@@ -192,7 +195,10 @@ def test_committee_runs_looks_and_analysts_download_the_record(as_, engine):
     from arbiter.looks import run_look
 
     with write_session(engine) as s:
-        s.execute(text("UPDATE experiment SET started_at = :t"), {"t": int(T0.timestamp() * 1e6)})
+        s.execute(  # a fixed salt: the same arms for the same leads on every run
+            text("UPDATE experiment SET started_at = :t, salt = 'api-test'"),
+            {"t": int(T0.timestamp() * 1e6)},
+        )
     sim = Simulation(
         engine,
         EXP,
@@ -212,7 +218,7 @@ def test_committee_runs_looks_and_analysts_download_the_record(as_, engine):
     record = as_("analyst").get(f"/v1/experiments/{EXP}/decision")
     assert record.status_code == 200 and record.json()["record"]["verdict"]["kind"] == "winner"
     team_view = as_("marketing").get(f"/v1/experiments/{EXP}/status").json()
-    assert not team_view.get("blinded") and team_view["verdict"]["winner_arm"] == "cold-call"
+    assert team_view["blinded"] is False and team_view["verdict"]["winner_arm"] == "cold-call"
     csv = as_("analyst").get("/v1/exports/looks.csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv.headers["content-disposition"]
@@ -310,7 +316,11 @@ def test_nul_characters_are_refused_wherever_they_arrive(as_):
         ingest.get("/v1/imports", params={"cursor": "1\x00"}),
         ingest.post("/v1/leads", json={"leads": [{"lead_id": "L-1"}], "source_system": "a\x00"}),
         ingest.post("/v1/deals", json={"deals": [{"deal_id": "d\x00", "lead_id": "L-1"}]}),
-        ingest.post("/v1/deals", json={"deals": []}, headers={"Idempotency-Key": "k\x00"}),
+        ingest.post(
+            "/v1/deals",
+            json={"deals": [{"deal_id": "d-1", "lead_id": "L-1"}]},
+            headers={"Idempotency-Key": "k\x00"},
+        ),
         ingest.post(
             "/v1/deals/upload",
             data={"experiment_id": "x\x00"},

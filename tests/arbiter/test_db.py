@@ -1,6 +1,8 @@
 """Storage: migrations from empty on each engine, the schema matching the models,
 SQLite pragmas, and refusing a schema that is behind the code."""
 
+import time
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -9,7 +11,15 @@ from sqlmodel import SQLModel
 
 import arbiter.tables  # noqa: F401
 import experiments.tables  # noqa: F401
-from arbiter.db import create_db_engine, ensure_schema, schema_revisions, upgrade_schema
+from arbiter.db import (
+    WriterBusy,
+    create_db_engine,
+    ensure_schema,
+    schema_revisions,
+    upgrade_schema,
+    write_session,
+    write_session_now,
+)
 from experiments.errors import SchemaOutOfDate
 from tests.conftest import settings_for
 
@@ -42,6 +52,42 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _migrated(url):
+    engine = create_db_engine(url, settings_for(url))
+    upgrade_schema(engine)
+    return engine
+
+
+def test_write_session_now_commits_when_no_one_else_writes(sqlite_url):
+    engine = _migrated(sqlite_url)
+    with write_session_now(engine) as s:
+        s.exec(text("CREATE TABLE probe (x INTEGER)"))
+        s.exec(text("INSERT INTO probe VALUES (1)"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT x FROM probe").scalar() == 1
+
+
+def test_write_session_now_never_waits_for_a_writer_of_this_process(sqlite_url):
+    engine = _migrated(sqlite_url)
+    with write_session(engine), pytest.raises(WriterBusy), write_session_now(engine):
+        pytest.fail("began while this thread's other session holds the lock")
+    with write_session_now(engine) as s:  # the lock was given back
+        s.exec(text("SELECT 1"))
+
+
+def test_write_session_now_never_waits_for_another_process(sqlite_url):
+    """A second engine stands for another process: its write lock is SQLite's own."""
+    engine, other = _migrated(sqlite_url), _migrated(sqlite_url)
+    started = time.monotonic()
+    with write_session(other) as busy:
+        busy.exec(text("SELECT 1"))  # BEGIN IMMEDIATE has taken the file's write lock
+        with pytest.raises(WriterBusy), write_session_now(engine) as s:
+            s.exec(text("SELECT 1"))  # the first statement begins the transaction
+    assert time.monotonic() - started < 2  # not the 10 s busy timeout
+    with write_session_now(engine) as s:  # and the busy timeout is back afterwards
+        assert s.exec(text("PRAGMA busy_timeout")).scalar() == 10_000
 
 
 def test_empty_sqlite_is_created_on_first_use(sqlite_url):

@@ -159,6 +159,20 @@ def test_salesforce_opportunities(engine):
     assert not open_deal.closed and not open_deal.won
 
 
+def test_arms_without_an_experiment_are_stored_with_a_warning(engine):
+    start(engine)
+    records = [{"lead_id": "L-1", "arm": "webinar", "assigned_at": "2026-01-02"}]
+    with write_session(engine) as s:
+        alone = ingest.import_lead_json(s, records=records, source_system="crm", actor="t", now=T0)
+    assert alone.assignments == [] and alone.report.inserted == 1
+    assert "no experiment was given" in alone.report.warnings[0]
+    with write_session(engine) as s:
+        again = ingest.import_lead_json(
+            s, records=records, source_system="crm", actor="t", now=T0, experiment_id=EXP
+        )
+    assert [a.arm for a in again.assignments] == ["webinar"] and not again.report.warnings
+
+
 def test_pipedrive_semicolon_export_with_decimal_commas(engine):
     start(engine)
     with write_session(engine) as s:

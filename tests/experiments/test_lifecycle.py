@@ -202,6 +202,7 @@ def test_a_party_changes_only_its_own_arms(engine):
             s, experiment_id="webinar-vs-cold-call", party="marketing", arm=mine, actor="m"
         )
         assert updated.arm("webinar").name == "webinar + case study"
+        assert [a.key for a in updated.arms] == ["webinar", "cold-call"]  # replaced in place
         theirs = Arm(key="cold-call", name="no call", party="sales", weight=1)
         with pytest.raises(Forbidden, match="cannot propose an arm owned by sales"):
             disputes.propose_arm(
@@ -231,7 +232,7 @@ def test_a_party_changes_only_its_own_arms(engine):
         final = disputes.remove_arm(
             s, experiment_id="webinar-vs-cold-call", party="marketing", key="email", actor="m"
         )
-    assert [a.key for a in final.arms] == ["cold-call", "webinar"]
+    assert [a.key for a in final.arms] == ["webinar", "cold-call"]
 
 
 def test_duplicate_and_unknown_experiments(engine):
