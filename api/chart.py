@@ -123,8 +123,8 @@ def statistic_chart(comparisons: Sequence[dict[str, Any]], *, blinded: bool) -> 
         notes.append(f"Values above {top} are drawn at the top edge.")
     for i, note in enumerate(notes):
         parts.append(
-            f'<text x="{LEFT + 10}" y="{TOP + 16 + 16 * i}" font-size="13" fill="#374151">'
-            f"{escape(note)}</text>"
+            f'<text x="{WIDTH - RIGHT - 6}" y="{TOP + 14 + 16 * i}" font-size="12" '
+            f'text-anchor="end" fill="#374151">{escape(note)}</text>'
         )
     x = float(LEFT)
     for label, colour in legend:  # one row under the axis

@@ -7,37 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.serving import arbiter, served
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 EXP = "pilot-follow-up"
-
-
-def arbiter(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "arbiter", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -53,31 +35,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
         "analyst": arbiter(env, "keys", "create", "--role", "analyst", "--bare"),
     }
     keys = {role: key.strip() for role, key in keys.items()}
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "arbiter", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"arbiter serve did not start: {process.stderr}")
-            time.sleep(0.2)
+    with served(env) as base:
         yield base, keys, tmp_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def test_the_documented_walkthrough_reaches_a_verifiable_verdict(server):
