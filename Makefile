@@ -21,9 +21,15 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[dev]'
 	@touch $@ $(VENV)/.runtime
 
-$(VENV)/.bench: pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[dev,bench]'
-	@touch $@ $(VENV)/.dev $(VENV)/.runtime
+# The benchmarks compare with peers that pin older numpy and pandas: their own venv.
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Arbiter needs Python 3.11 or newer (found: $$($(PYTHON) --version))" >&2; exit 1; }
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	@touch $@
 
 demo: $(VENV)/.runtime
 	$(BIN)/arbiter demo
@@ -41,11 +47,11 @@ test: lint typecheck
 validate: $(VENV)/.runtime
 	$(BIN)/python -m stats.validate
 
-bench: $(VENV)/.bench
-	$(BIN)/python -m bench
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench
 
-bench-quick: $(VENV)/.bench
-	$(BIN)/python -m bench --quick
+bench-quick: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

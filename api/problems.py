@@ -7,6 +7,7 @@
 | ``AlreadyExists``, ``LifecycleError``                 | 409                      |
 | ``InvalidInput``, ``ImportRefused``, bad request data | 422                      |
 | ``SchemaOutOfDate``                                   | 503                      |
+| a lock held past the busy timeout, database down      | 503 with ``Retry-After`` |
 | anything else                                         | 500, without internals   |
 
 Validation problems list every field: ``{"errors": [{"field": "arms[0].weight",
@@ -21,8 +22,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from arbiter.db import is_locked
 from experiments.errors import (
     AlreadyExists,
     ArbiterError,
@@ -129,6 +132,29 @@ def install(app: FastAPI) -> None:
             detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+        """A lock held longer than the busy timeout (or a PostgreSQL serialisation
+        failure): the transaction was rolled back, so the request may simply be sent
+        again. The driver's own message is logged, not sent."""
+        log.warning("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        if is_locked(exc):
+            return problem(
+                503,
+                "Database busy",
+                "another writer held the database longer than the busy timeout; nothing of "
+                "this request was applied: send it again",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        return problem(
+            503,
+            "Database unavailable",
+            "the database could not be reached or refused the operation; nothing was applied",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)

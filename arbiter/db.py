@@ -50,6 +50,7 @@ __all__ = [
     "WriterBusy",
     "create_db_engine",
     "ensure_schema",
+    "is_locked",
     "is_sqlite",
     "open_database",
     "read_session",
@@ -116,14 +117,15 @@ def _begin_now(connection: Connection, busy_timeout_ms: int) -> None:
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     except OperationalError as exc:
-        if _is_locked(exc):
+        if is_locked(exc):
             raise WriterBusy from exc
         raise
     finally:
         connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
-def _is_locked(exc: OperationalError) -> bool:
+def is_locked(exc: OperationalError) -> bool:
+    """True for a lock or serialisation conflict (worth retrying), not another failure."""
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return (
         "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
@@ -141,7 +143,7 @@ def retry_locked(operation: Callable[[], T], *, attempts: int = 8, base_delay: f
         try:
             return operation()
         except OperationalError as exc:
-            if not _is_locked(exc) or attempt == attempts - 1:
+            if not is_locked(exc) or attempt == attempts - 1:
                 raise
             delay = base_delay * (2**attempt)
             log.warning("database busy, retrying in %.2fs (%d/%d)", delay, attempt + 1, attempts)

@@ -7,10 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import aggregate, ingest, report, serving
+from bench import aggregate, ingest, look, peers, report, serving
 from bench.harness import Result, postgres_url
 
-SUITES = ("import", "aggregate", "http")
+SUITES = ("import", "aggregate", "look", "http", "peers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,8 +37,12 @@ def main(argv: list[str] | None = None) -> int:
             results += aggregate.run(100_000, 10_000, pg)
         else:
             results += aggregate.run(1_000_000, 100_000, pg)
+    if "look" in chosen:
+        results += look.run((10_000, 50_000) if args.quick else (10_000, 100_000, 1_000_000), pg)
     if "http" in chosen:
         results += serving.run(10_000 if args.quick else 100_000, 3.0 if args.quick else 10.0, pg)
+    if "peers" in chosen:
+        results += peers.run(quick=args.quick)
     print(report.table(results, args.quick))
     write = args.write if args.write is not None else not args.quick and chosen >= set(SUITES)
     if write:

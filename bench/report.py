@@ -15,6 +15,8 @@ END = "<!-- bench:end -->"
 
 def _figure(value: float, unit: str) -> str:
     if unit == "s":
+        if value < 1e-3:
+            return f"{value * 1e6:,.1f} µs"
         return f"{value * 1000:,.1f} ms" if value < 1 else f"{value:,.2f} s"
     if unit == "ms":
         return f"{value:,.2f} ms"

@@ -1,12 +1,13 @@
 """The API under loopback load: status reads and single assignments per second, p99.
 
-Ours: ``arbiter serve`` (uvicorn, one worker, access log on) over a migrated database
-holding a running dispute with ``leads`` assigned leads and a tenth as many deals;
-``GET /v1/experiments/bench/status`` with a team key (blinded view: the key check, the
-visibility check, the status cache) and ``POST /v1/experiments/bench/assignments`` with
-an ingest key and a new lead id per request (a write transaction each). Baseline: the
-same server and framework answering the same bytes with no key, no database and no work
-(:mod:`bench.bare_app`). Load: :mod:`bench.loadgen` in a second process, keep-alive
+Ours: ``arbiter serve`` (uvicorn, one worker — on PostgreSQL also two —, access log on)
+over a migrated database holding a running dispute with ``leads`` assigned leads and a
+tenth as many deals. ``GET /v1/experiments/bench/status`` with a team key (blinded view:
+the key check, the visibility check, the status cache), and ``POST
+/v1/experiments/bench/assignments`` with an ingest key and a new lead id per request
+(single calls that arrive together share a transaction, :mod:`api.assigner`). Baseline:
+the same server and framework answering the same bytes with no key, no database and no
+work (:mod:`bench.bare_app`). Load: :mod:`bench.loadgen` in a second process, keep-alive
 connections with one request in flight each.
 """
 
@@ -85,14 +86,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def _measure(db: Database, label: str, seconds: float) -> list[Result]:
+def _measure(db: Database, label: str, seconds: float, workers: int = 1) -> list[Result]:
     with write_session(db.engine) as s:
         _, team = create_key(s, name="bench-team", role="team", party="sales", actor="bench")
         _, ingest = create_key(s, name="bench-ingest", role="ingest", party=None, actor="bench")
     db.engine.dispose()
     env = {**os.environ, "ARBITER_DATABASE_URL": db.url, "ARBITER_LOG_LEVEL": "WARNING"}
     port = _port()
-    ours = _serve([sys.executable, "-m", "arbiter", "serve", "--port", str(port)], env, port)
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
+    ours = _serve([sys.executable, "-m", "arbiter", *command], env, port)
     try:
         status_path = "/v1/experiments/bench/status"
         document = httpx.get(
@@ -121,7 +123,7 @@ def _measure(db: Database, label: str, seconds: float) -> list[Result]:
             "--header",
             f"Authorization: Bearer {ingest}",
             "--body",
-            '{"lead_id": "bench-new-{n}"}',
+            '{"lead_id": "bench-new-' + str(workers) + 'w-{n}"}',
         )
     finally:
         _stop(ours)
@@ -205,4 +207,6 @@ def run(leads: int, seconds: float, postgres: str | None) -> list[Result]:
         fill.leads(db.engine, leads)
         fill.deals(db.engine, leads // 10, leads)
         results += _measure(db, label, seconds)
+        if label == "PostgreSQL":  # the production engine is also run with several workers
+            results += _measure(db, "PostgreSQL, 2 workers", seconds, workers=2)
     return results

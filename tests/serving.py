@@ -34,11 +34,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(env: dict[str, str]) -> Iterator[str]:
+def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     """``arbiter serve`` in its own process until the block ends; yields the base URL."""
     port = free_port()
+    command = ["serve", "--port", str(port), "--no-access-log", "--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "arbiter", "serve", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "arbiter", *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -11,6 +11,7 @@ import typer
 
 from arbiter.commands.common import JSON_OPTION, actor, emit_json, engine, handled
 from arbiter.commands.imports import print_report, read_bytes
+from arbiter.exports import safe_cell
 
 app = typer.Typer(help="Assign leads to arms.", no_args_is_help=True)
 
@@ -71,7 +72,7 @@ def assign(
     try:
         writer = csv.writer(target)
         writer.writerow(["lead_id", "arm", "assigned_at", "method", "state"])
-        writer.writerows(rows)
+        writer.writerows([[safe_cell(cell) for cell in row] for row in rows])
     finally:
         if out:
             target.close()
