@@ -43,6 +43,9 @@ from experiments.parsing import (
 
 __all__ = ["Chunk", "DealRow", "ParseOptions", "csv_chunks", "json_chunks", "raw_lines"]
 
+MAX_TEXT = 200
+"""Longest deal id and stage the deal table holds."""
+
 CHUNK = 5000
 FIELDS = (
     "id",
@@ -199,6 +202,13 @@ class _Reader:
         external_id, name, stage = external_id.strip(), name.strip(), stage.strip()
         if not external_id:
             raise RowError(self.names.get("id"), "missing_id", "the deal has no id")
+        for field_name, text in (("id", external_id), ("stage", stage)):
+            if len(text) > MAX_TEXT:  # refused, never cut: a cut id could merge two deals
+                raise RowError(
+                    self.names.get(field_name, field_name),
+                    "too_long",
+                    f"the deal {field_name} has {len(text):,} characters; at most {MAX_TEXT}",
+                )
         lead = _lead_id(lead_text)
         if not lead:
             raise RowError(self.names.get("lead"), "missing_lead", "the deal names no lead")

@@ -287,6 +287,10 @@ def import_leads(
     )
 
 
+MAX_ID, MAX_SOURCE = 200, 500
+"""Longest lead id and source field (campaign, channel, origin) the tables hold."""
+
+
 class _RowProblem(Exception):
     def __init__(self, column: str | None, code: str, reason: str) -> None:
         super().__init__(reason)
@@ -322,8 +326,18 @@ def _row(
             "incomplete_assignment",
             "an assignment made elsewhere needs both arm and assigned_at",
         )
+    for field_name, text, limit in (
+        ("id", external, MAX_ID),
+        *((name, get(name), MAX_SOURCE) for name in ("campaign", "channel", "origin")),
+    ):
+        if len(text) > limit:  # refused, never cut: a cut id could merge two leads
+            raise _RowProblem(
+                names.get(field_name, field_name),
+                "too_long",
+                f"{field_name.replace('_', ' ')} has {len(text):,} characters; at most {limit}",
+            )
     lead = LeadInput(
-        external_id=external[:200],
+        external_id=external,
         source_system=source,
         campaign=get("campaign") or None,
         channel=get("channel") or None,

@@ -276,12 +276,15 @@ def compare(
         estimate = t.mean - c.mean
         variance = t.variance / t.n + c.variance / c.n
     else:
-        if c.mean == 0:
+        baseline2 = c.mean * c.mean
+        estimate = t.mean / c.mean - 1.0 if baseline2 > 0.0 else NAN
+        if not math.isfinite(estimate):  # zero, or so near zero that its square underflows
             return degenerate(
                 "zero_baseline", "the control mean is zero, so a relative change is undefined"
             )
-        estimate = t.mean / c.mean - 1.0
-        variance = t.variance / (t.n * c.mean**2) + c.variance * t.mean**2 / (c.n * c.mean**4)
+        # Delta method, written with the ratio t/c so that no power of the mean underflows.
+        ratio = t.mean / c.mean
+        variance = (t.variance / t.n + c.variance * ratio * ratio / c.n) / baseline2
 
     se = math.sqrt(variance)
     if se == 0.0:

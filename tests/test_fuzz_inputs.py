@@ -101,7 +101,7 @@ def seeded(engine):
         s.execute(
             text(
                 "INSERT INTO lead (external_id, source_system, first_seen, updated_at) "
-                "VALUES ('L1', 'generic', 0, 0)"
+                "VALUES ('L1', 'generic', 0, 0), ('0', 'generic', 0, 0)"
             )
         )
     return engine
@@ -131,6 +131,35 @@ def _import(engine, kind: str, fmt: str, data: bytes) -> None:
             for rejection in report.rejections:  # refused rows: line and reason kept
                 assert rejection.line >= 1 and rejection.reason
         s.rollback()
+
+
+def test_overlong_ids_and_sources_are_refused_rows_not_cut_or_crashes(seeded):
+    """Found by the fuzzer on PostgreSQL (which enforces column widths; SQLite does not):
+    an overlong id or source field is a refused row with its reason."""
+    long_id, long_source = "D" * 201, "x" * 501
+    deals = (
+        "deal_id,lead_id,amount,currency,won,closed,closed_at\n"
+        f"{long_id},L1,10,PLN,true,true,2026-02-01\nD2,L1,10,PLN,true,true,2026-02-01\n"
+    ).encode()
+    leads = f"lead_id,campaign\n{'L' * 201},spring\nL9,{long_source}\nL10,spring\n".encode()
+    with write_session(seeded) as s:
+        report = import_deals(
+            s,
+            data=deals,
+            filename="d.csv",
+            fmt="generic",
+            actor="t",
+            now=NOW,
+            zone=ZONE,
+            pipeline=False,
+        )
+        lead_report = import_leads(
+            s, data=leads, filename="l.csv", fmt="generic", actor="t", now=NOW, zone=ZONE
+        ).report
+    assert report.inserted == 1 and [r.code for r in report.rejections] == ["too_long"]
+    assert report.rejections[0].line == 2 and "at most 200" in report.rejections[0].reason
+    assert lead_report.inserted == 1
+    assert [(r.line, r.code) for r in lead_report.rejections] == [(2, "too_long"), (3, "too_long")]
 
 
 @FUZZ
