@@ -164,27 +164,26 @@ def _writer_lock(engine: Engine) -> threading.Lock:
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction takes the write lock up front and commits on success."""
-    if not is_sqlite(engine):
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-        return
-    with (
-        _writer_lock(engine),
-        Session(engine.execution_options(arbiter_write=True), expire_on_commit=False) as session,
-    ):
+def _committed(bind: Engine) -> Iterator[Session]:
+    """A session on ``bind`` that commits when the block succeeds and rolls back if not."""
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction takes the write lock up front and commits on success."""
+    if not is_sqlite(engine):
+        with _committed(engine) as session:
+            yield session
+        return
+    with _writer_lock(engine), _committed(engine.execution_options(arbiter_write=True)) as session:
+        yield session
 
 
 @contextmanager
@@ -199,14 +198,8 @@ def write_session_now(engine: Engine) -> Iterator[Session]:
     if not lock.acquire(blocking=False):
         raise WriterBusy
     try:
-        bind = engine.execution_options(arbiter_write=True, arbiter_now=True)
-        with Session(bind, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with _committed(engine.execution_options(arbiter_write=True, arbiter_now=True)) as session:
+            yield session
     finally:
         lock.release()
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from arbiter.db import read_session
 from bench import fill
 from bench.data import T0
-from bench.harness import Database, Result, best_of, postgres_database, sqlite_database
+from bench.harness import Database, Result, best_of, engines
 from experiments.clock import DAY_US, to_micros
 from experiments.metrics import aggregate_metric
 from experiments.protocol import Metric
@@ -38,11 +38,8 @@ def run(leads: int, deals: int, postgres: str | None) -> list[Result]:
     now = T0 + timedelta(days=200)
     cutoff = to_micros(now) - 30 * DAY_US
     sql = BARE.format(window=30 * DAY_US, cutoff=cutoff)
-    engines = [("SQLite", sqlite_database)]
-    if postgres:
-        engines.append(("PostgreSQL", lambda: postgres_database(postgres, "bench_aggregate")))
     results = []
-    for label, make in engines:
+    for label, make in engines(postgres, "bench_aggregate"):
         db = make()
         fill.running_experiment(db.engine)
         fill.leads(db.engine, leads)
@@ -60,13 +57,7 @@ def run(leads: int, deals: int, postgres: str | None) -> list[Result]:
                 )
 
         def bare(db: Database = db) -> object:
-            raw = db.engine.raw_connection()
-            try:
-                cur = raw.cursor()
-                cur.execute(sql)
-                return cur.fetchall()
-            finally:
-                raw.close()
+            return db.scan(sql)
 
         ours(), bare()  # warm the caches once for both
         bare_seconds = best_of(3, bare)

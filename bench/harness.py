@@ -79,6 +79,25 @@ class Database:
             con.execute(f"PRAGMA {pragma}")
         return con
 
+    def scan(self, sql: str) -> list[tuple[object, ...]]:
+        """Run ``sql`` with the bare driver and fetch every row (a baseline)."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            raw.close()
+
+
+def engines(postgres: str | None, schema: str) -> list[tuple[str, Callable[[], Database]]]:
+    """(label, fresh database) for SQLite and, when ``postgres`` is set, PostgreSQL (in
+    its own ``schema``)."""
+    out: list[tuple[str, Callable[[], Database]]] = [("SQLite", sqlite_database)]
+    if postgres:
+        out.append(("PostgreSQL", lambda: postgres_database(postgres, schema)))
+    return out
+
 
 def sqlite_database() -> Database:
     """A migrated SQLite file in a temporary folder."""

@@ -20,19 +20,16 @@ from arbiter.verdict import decide
 from bench import fill
 from bench.aggregate import BARE
 from bench.data import T0
-from bench.harness import Database, Result, best_of, postgres_database, sqlite_database
+from bench.harness import Database, Result, best_of, engines
 from experiments.clock import DAY_US, to_micros
 
 
 def run(sizes: tuple[int, ...], postgres: str | None) -> list[Result]:
     """One row per size and engine."""
-    engines = [("SQLite", sqlite_database)]
-    if postgres:
-        engines.append(("PostgreSQL", lambda: postgres_database(postgres, "bench_look")))
     now = T0 + timedelta(days=200)
     sql = BARE.format(window=30 * DAY_US, cutoff=to_micros(now) - 30 * DAY_US)
     results = []
-    for label, make in engines:
+    for label, make in engines(postgres, "bench_look"):
         for leads in sizes:
             db = make()
             fill.running_experiment(db.engine)
@@ -44,13 +41,7 @@ def run(sizes: tuple[int, ...], postgres: str | None) -> list[Result]:
                     return observe(s, "bench", now)
 
             def bare(db: Database = db) -> object:
-                raw = db.engine.raw_connection()
-                try:
-                    cur = raw.cursor()
-                    cur.execute(sql)
-                    return cur.fetchall()
-                finally:
-                    raw.close()
+                return db.scan(sql)
 
             observation = ours()
             bare()

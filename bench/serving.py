@@ -27,7 +27,7 @@ import httpx
 from arbiter.db import write_session
 from arbiter.keys import create_key
 from bench import fill
-from bench.harness import Database, Result, postgres_database, sqlite_database
+from bench.harness import Database, Result, engines
 
 STATUS_TARGET = "≥ 500 req/s and p99 < 50 ms"
 ASSIGN_TARGET = "≥ 1,000 req/s"
@@ -197,11 +197,8 @@ def _measure(db: Database, label: str, seconds: float, workers: int = 1) -> list
 
 def run(leads: int, seconds: float, postgres: str | None) -> list[Result]:
     """Both figures on SQLite and, when ``postgres`` is set, on PostgreSQL."""
-    engines = [("SQLite", sqlite_database)]
-    if postgres:
-        engines.append(("PostgreSQL", lambda: postgres_database(postgres, "bench_http")))
     results = []
-    for label, make in engines:
+    for label, make in engines(postgres, "bench_http"):
         db = make()
         fill.running_experiment(db.engine)
         fill.leads(db.engine, leads)

@@ -19,6 +19,8 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ from sqlalchemy import create_engine, text
 from arbiter import audit
 from arbiter.db import read_session, upgrade_schema
 from tests.arbiter.test_committee import EXP, start
-from tests.conftest import POSTGRES_URL, settings_for
+from tests.conftest import POSTGRES_URL, drop_postgres_schema, new_postgres_schema, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +95,7 @@ class Fresh:
     def __init__(self, kind: str, tmp: Path) -> None:
         self.kind, self.tmp, self.made = kind, tmp, 0
         self.leads: Path | None = None
+        self.schemas: list[str] = []
         self.template = tmp / "template.db"
         if kind == "sqlite":
             self._prepare(f"sqlite:///{self.template}")
@@ -125,24 +128,24 @@ class Fresh:
             path = self.tmp / f"run-{self.made}.db"
             shutil.copy(self.template, path)
             return f"sqlite:///{path}"
-        assert POSTGRES_URL is not None
-        schema = f"crash_{os.getpid()}_{self.made}"
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+        schema = f"crash_{uuid.uuid4().hex[:12]}"
+        self.schemas.append(schema)
+        url = new_postgres_schema(schema)
         self._prepare(url)
         return url
 
+    def close(self) -> None:
+        for schema in self.schemas:
+            drop_postgres_schema(schema)
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Fresh:
+def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fresh]:
     if request.param == "postgresql" and POSTGRES_URL is None:
         pytest.skip("ARBITER_TEST_POSTGRES_URL is not set: PostgreSQL tests are skipped")
-    return Fresh(request.param, tmp_path)
+    databases = Fresh(request.param, tmp_path)
+    yield databases
+    databases.close()
 
 
 def _run_to_end(env: dict[str, str], *args: str) -> float:
