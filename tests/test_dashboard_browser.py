@@ -72,17 +72,43 @@ def _full_page_screenshot(driver, path: Path, width: int) -> None:
     driver.save_screenshot(str(path))
 
 
+def _loaded(driver, element_id: str, timeout: float = 30) -> object:
+    """The element with ``element_id`` once the page that has it finished loading.
+
+    A click on a submit button returns when the navigation starts, not when the next
+    page is rendered; on a loaded two-core machine the gap is long enough for an
+    immediate lookup to miss. On a time-out the page's text is in the message."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def ready(d) -> object:
+        if d.execute_script("return document.readyState") != "complete":
+            return False
+        found = d.find_elements(By.ID, element_id)
+        return found[0] if found else False
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(ready)
+    except TimeoutException:
+        text = driver.execute_script("return document.body ? document.body.innerText : ''")
+        raise AssertionError(
+            f"no #{element_id} on {driver.current_url} after {timeout} s; the page says:\n"
+            f"{str(text)[:2000]}"
+        ) from None
+
+
 def test_a_team_signs_in_and_sees_the_verdict_chart_and_arms(demo_server, browser):
     from selenium.webdriver.common.by import By
 
     base, key = demo_server
     browser.get(f"{base}/dashboard/experiments/{DISPUTE}")
     assert "/dashboard/sign-in" in browser.current_url  # no session yet
-    browser.find_element(By.ID, "key").send_keys(key)
+    _loaded(browser, "key").send_keys(key)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert browser.current_url.endswith(f"/dashboard/experiments/{DISPUTE}")
 
-    verdict = browser.find_element(By.ID, "verdict")
+    verdict = _loaded(browser, "verdict")
+    assert browser.current_url.endswith(f"/dashboard/experiments/{DISPUTE}")
     assert "winner" in verdict.text and "cold-call follow-up" in verdict.text
     assert "95% CI" in verdict.text
     chart = browser.find_element(By.CSS_SELECTOR, "#chart svg")
@@ -98,7 +124,7 @@ def test_a_team_signs_in_and_sees_the_verdict_chart_and_arms(demo_server, browse
     _full_page_screenshot(browser, ARTIFACTS / "dashboard-dispute.png", 1200)
 
     browser.get(f"{base}/dashboard")
-    assert DISPUTE in browser.find_element(By.ID, "disputes").text
+    assert DISPUTE in _loaded(browser, "disputes").text
 
     browser.set_window_size(390, 844)  # a phone
     browser.get(f"{base}/dashboard/experiments/{DISPUTE}")
@@ -109,6 +135,7 @@ def test_a_team_signs_in_and_sees_the_verdict_chart_and_arms(demo_server, browse
     _full_page_screenshot(browser, ARTIFACTS / "dashboard-phone.png", 390)
 
     browser.find_element(By.CSS_SELECTOR, "header form button").click()  # sign out
+    _loaded(browser, "key")  # the sign-in form
     assert "/dashboard/sign-in" in browser.current_url
     browser.get(f"{base}/dashboard")
     assert "/dashboard/sign-in" in browser.current_url
