@@ -140,3 +140,38 @@ def test_mean_metrics_work_through_the_same_path():
     r = sequential_test(GroupSequentialDesign(max_sample=8000), looks, difference="relative")
     assert r.decision == "efficacy"
     assert r.estimate > 0.2
+
+
+def test_an_exact_tie_stands_for_a_quarter_lattice_step():
+    from stats.sequential import tie_floor
+
+    # 900 per arm, 90 conversions each: pooled SE √(0.1·0.9·2/900) = 0.01414, step 1/900
+    assert float(tie_floor(90, 900, 90, 900)) == pytest.approx((1 / 900) / 0.0141421 / 4, 1e-4)
+    # unequal arms: the difference moves in steps of gcd(n_c, n_t)/(n_c·n_t)
+    se = math.sqrt(0.1 * 0.9 * (1 / 600 + 1 / 900))
+    assert float(tie_floor(60, 600, 90, 900)) == pytest.approx(300 / (600 * 900) / se / 4)
+    assert float(tie_floor(90, 900, 91, 900)) == 0.0  # not a tie
+    assert float(tie_floor(0, 900, 0, 900)) == 0.0  # no variance: compare reports it
+    assert tie_floor([90, 90], [900, 900], [90, 91], [900, 900]).tolist()[1] == 0.0
+
+
+def test_a_tie_at_the_first_look_does_not_stop_a_two_sided_design_for_futility():
+    # The committee default's first futility boundary is |z| < 0.013, far narrower than
+    # the atom an exact tie is at 893 leads per arm (its centre |z| ≈ 0.019).
+    design = GroupSequentialDesign(looks=5, futility="obrien-fleming", max_sample=8922)
+    tie = [Interim(ProportionSummary(89, 893), ProportionSummary(89, 893))]
+    r = sequential_test(design, tie, mde=0.02)
+    assert r.statistic == 0.0
+    assert r.futility_boundary is not None and 0 < r.futility_boundary < 0.019
+    assert r.decision == "continue"
+    # the same tie as a mean metric is not a lattice: the boundary applies as it stands
+    as_mean = [
+        Interim(
+            MeanSummary(893, 89.0, 89.0),
+            MeanSummary(893, 89.0, 89.0),
+        )
+    ]
+    assert sequential_test(design, as_mean, mde=0.02).decision == "futility"
+    # where the futility region is wider than the atom, a tie stops as before
+    later = [*tie, Interim(ProportionSummary(178, 1785), ProportionSummary(178, 1785))]
+    assert sequential_test(design, later, mde=0.02).decision == "futility"
