@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
@@ -18,6 +19,16 @@ from arbiter.settings import Settings, get_settings
 POSTGRES_URL = os.environ.get("ARBITER_TEST_POSTGRES_URL")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# Property tests never check timing (performance lives in bench/), so no deadline: a
+# slow shared machine must not fail them. The "ci" profile (.ci/run) also draws the
+# same examples on every run, so a red CI run can be reproduced; locally every run
+# explores new ones. HYPOTHESIS_PROFILE picks the profile.
+hypothesis_settings.register_profile("arbiter", deadline=None, print_blob=True)
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("arbiter"), derandomize=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "arbiter"))
 
 needs_postgres = pytest.mark.skipif(
     POSTGRES_URL is None,
