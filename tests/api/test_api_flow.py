@@ -6,7 +6,10 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
+from arbiter.db import write_session
+from arbiter.looks import LookOutcome, run_look
 from arbiter.simulation import ArmTruth, Scenario, Simulation
 from tests.arbiter.test_committee import EXP, T0
 from tests.factories import protocol_data
@@ -33,6 +36,38 @@ def registered(as_):
             == 200
         )
     assert as_("committee").post(f"/v1/experiments/{EXP}/register").status_code == 200
+
+
+def simulate(
+    engine,
+    conversions: dict[str, float],
+    days: int,
+    *,
+    salt: str = "api-test",
+    weekly_looks: bool = False,
+    until_decided: bool = False,
+) -> LookOutcome | None:
+    """Simulate ``days`` of the started dispute from T0 with these conversion rates.
+
+    The dispute is moved to start at T0 in simulated time with a fixed ``salt`` (the
+    same arms for the same leads on every run). With ``weekly_looks`` a look runs at
+    the end of every week, and ``until_decided`` stops at the first verdict; the last
+    look's outcome is returned."""
+    with write_session(engine) as s:
+        s.execute(
+            text("UPDATE experiment SET started_at = :t, salt = :salt"),
+            {"t": int(T0.timestamp() * 1e6), "salt": salt},
+        )
+    arms = {arm: ArmTruth(p) for arm, p in conversions.items()}
+    sim = Simulation(engine, EXP, Scenario(arms, leads_per_weekday=60, seed=1), T0)
+    outcome = None
+    for day in range(days):
+        sim.day(day)
+        if weekly_looks and day % 7 == 6:
+            outcome = run_look(engine, EXP, actor="c", now=T0 + timedelta(days=day + 1))
+            if until_decided and outcome.record:
+                break
+    return outcome
 
 
 def test_health_is_public(as_):
@@ -152,33 +187,13 @@ def test_ingestion_assigns_and_imports_with_batch_reports(as_):
 def test_status_is_blinded_for_teams_until_the_verdict(as_, engine):
     registered(as_)
     as_("committee").post(f"/v1/experiments/{EXP}/start")
-    from sqlalchemy import text
-
-    from arbiter.db import write_session
-
-    with write_session(engine) as s:  # the dispute started at T0 in simulated time
-        s.execute(  # a fixed salt: the same arms for the same leads on every run
-            text("UPDATE experiment SET started_at = :t, salt = 'api-test'"),
-            {"t": int(T0.timestamp() * 1e6)},
-        )
-    sim = Simulation(
-        engine,
-        EXP,
-        Scenario(
-            {"webinar": ArmTruth(0.10), "cold-call": ArmTruth(0.13)}, leads_per_weekday=60, seed=1
-        ),
-        T0,
-    )
-    for day in range(28):
-        sim.day(day)
+    simulate(engine, {"webinar": 0.10, "cold-call": 0.13}, 28)
     full = as_("committee").get(f"/v1/experiments/{EXP}/status").json()
     team = as_("sales").get(f"/v1/experiments/{EXP}/status").json()
     assert "revenue" in full["arms"]["webinar"] and "won_deals" in full["arms"]["webinar"]
     assert team["blinded"] and "revenue" not in team["arms"]["webinar"]
     assert team["arms"]["webinar"]["assigned"] == full["arms"]["webinar"]["assigned"]
     assert team["health"] == full["health"]
-    from arbiter.looks import run_look
-
     assert run_look(engine, EXP, actor="c", now=T0 + timedelta(days=28)).record is None
     looks_team = as_("marketing").get(f"/v1/experiments/{EXP}/looks").json()["items"]
     assert "estimate" not in looks_team[0]["decision"]["comparisons"][0]
@@ -189,31 +204,9 @@ def test_status_is_blinded_for_teams_until_the_verdict(as_, engine):
 def test_committee_runs_looks_and_analysts_download_the_record(as_, engine):
     registered(as_)
     as_("committee").post(f"/v1/experiments/{EXP}/start")
-    from sqlalchemy import text
-
-    from arbiter.db import write_session
-    from arbiter.looks import run_look
-
-    with write_session(engine) as s:
-        s.execute(  # a fixed salt: the same arms for the same leads on every run
-            text("UPDATE experiment SET started_at = :t, salt = 'api-test'"),
-            {"t": int(T0.timestamp() * 1e6)},
-        )
-    sim = Simulation(
-        engine,
-        EXP,
-        Scenario(
-            {"webinar": ArmTruth(0.10), "cold-call": ArmTruth(0.20)}, leads_per_weekday=60, seed=1
-        ),
-        T0,
+    outcome = simulate(
+        engine, {"webinar": 0.10, "cold-call": 0.20}, 120, weekly_looks=True, until_decided=True
     )
-    outcome = None
-    for day in range(120):
-        sim.day(day)
-        if day % 7 == 6:
-            outcome = run_look(engine, EXP, actor="c", now=T0 + timedelta(days=day + 1))
-            if outcome.record:
-                break
     assert outcome is not None and outcome.record is not None
     record = as_("analyst").get(f"/v1/experiments/{EXP}/decision")
     assert record.status_code == 200 and record.json()["record"]["verdict"]["kind"] == "winner"

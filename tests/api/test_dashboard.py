@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,27 +13,17 @@ from sqlalchemy import text
 from api import cookies
 from arbiter.db import write_session
 from arbiter.keys import revoke_key
-from arbiter.looks import run_look
-from arbiter.simulation import ArmTruth, Scenario, Simulation
-from tests.api.test_api_flow import registered
-from tests.arbiter.test_committee import EXP, T0
+from tests.api.test_api_flow import registered, simulate
+from tests.arbiter.test_committee import EXP
 
 
 def _simulate(engine, conversions: dict[str, float], days: int, decide: bool) -> None:
-    with write_session(engine) as s:  # started at T0 in simulated time, reproducibly
-        s.execute(
-            text("UPDATE experiment SET started_at = :t, salt = 'dashboard-test'"),
-            {"t": int(T0.timestamp() * 1e6)},
-        )
-    arms = {arm: ArmTruth(p) for arm, p in conversions.items()}
-    sim = Simulation(engine, EXP, Scenario(arms, leads_per_weekday=60, seed=1), T0)
-    for day in range(days):
-        sim.day(day)
-        if day % 7 == 6:
-            outcome = run_look(engine, EXP, actor="c", now=T0 + timedelta(days=day + 1))
-            if decide and outcome.record:
-                return
-    assert not decide, "the simulated dispute was not decided"
+    outcome = simulate(
+        engine, conversions, days, salt="dashboard-test", weekly_looks=True, until_decided=decide
+    )
+    if decide:
+        assert outcome is not None and outcome.record, "the simulated dispute was not decided"
+        return
     with write_session(engine) as s:
         assert s.execute(text("SELECT status FROM experiment")).scalar() == "running"
 
